@@ -1,0 +1,54 @@
+//! The PostgreSQL adapter, for production: one pool used for writes and reads (PostgreSQL
+//! handles concurrent writers itself), migrations from `migrations/postgres`.
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::PgPoolOptions;
+
+type Db = sqlx::Postgres;
+
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    write: sqlx::PgPool,
+    read: sqlx::PgPool,
+}
+
+type Adapter = PostgresStore;
+
+impl PostgresStore {
+    /// Connects and migrates.
+    pub async fn open(url: &SecretString) -> Result<PostgresStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url.expose_secret())
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(PostgresStore {
+            write: pool.clone(),
+            read: pool,
+        })
+    }
+
+    /// Tables and their columns, for the schema-parity test.
+    pub async fn schema(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name \
+             FROM information_schema.columns WHERE table_schema = current_schema() \
+             AND table_name NOT LIKE '_sqlx_%' ORDER BY table_name, column_name",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let mut schema: Vec<(String, Vec<String>)> = Vec::new();
+        for row in rows {
+            let table: String = row.try_get("table_name")?;
+            let column: String = row.try_get("column_name")?;
+            match schema.last_mut() {
+                Some((last, columns)) if *last == table => columns.push(column),
+                _ => schema.push((table, vec![column])),
+            }
+        }
+        Ok(schema)
+    }
+}
+
+include!("sql/catalog.rs");

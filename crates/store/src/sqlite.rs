@@ -1,0 +1,72 @@
+//! The SQLite adapter, the embedded default: one file in the data folder, WAL journal, foreign
+//! keys on, one writer connection (SQLite allows one writer at a time; a single connection makes
+//! that explicit instead of contending on locks) and a pool of readers that never block it.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+type Db = sqlx::Sqlite;
+
+/// SQLite storage with a single-connection write pool and a read pool.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    write: sqlx::SqlitePool,
+    read: sqlx::SqlitePool,
+}
+
+type Adapter = SqliteStore;
+
+impl SqliteStore {
+    /// Opens (creating when missing) `tongban.sqlite3` in the folder and migrates it.
+    pub async fn open(folder: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(folder)?;
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(folder.join("tongban.sqlite3"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before it is acknowledged (no acknowledged write lost).
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&write).await?;
+        let readers = std::thread::available_parallelism().map_or(4, |n| n.get().max(2) * 2);
+        let read = SqlitePoolOptions::new()
+            .max_connections(u32::try_from(readers).unwrap_or(4))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteStore { write, read })
+    }
+
+    /// Tables and their columns, for the schema-parity test.
+    pub async fn schema(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+        use sqlx::Row;
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name NOT LIKE '_sqlx_%' ORDER BY name",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let mut schema = Vec::new();
+        for table in tables {
+            let rows = sqlx::query("SELECT name FROM pragma_table_info($1) ORDER BY name")
+                .bind(&table)
+                .fetch_all(&self.read)
+                .await?;
+            let columns = rows
+                .iter()
+                .map(|r| r.try_get::<String, _>("name"))
+                .collect::<Result<Vec<_>, _>>()?;
+            schema.push((table, columns));
+        }
+        Ok(schema)
+    }
+}
+
+include!("sql/catalog.rs");
