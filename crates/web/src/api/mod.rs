@@ -1,0 +1,50 @@
+//! The JSON API under `/api/v1`, one module per context, collected into one OpenAPI document.
+
+pub mod catalog;
+
+use std::sync::LazyLock;
+
+use axum::Json;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "tongban API",
+        description = "通办 — integrated government-services platform. Errors use the body \
+                       `{\"error\": {\"code\", \"message\", \"details\"}}` with a stable code.",
+        license(name = "Apache-2.0")
+    ),
+    components(schemas(crate::error::ErrorBody)),
+    tags(
+        (name = "catalog", description = "Service items, guides and one-thing bundles (C1)"),
+        (name = "meta", description = "This document")
+    )
+)]
+struct ApiDoc;
+
+/// Every API route with its documentation.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(openapi_document))
+        .merge(catalog::router())
+}
+
+static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =
+    LazyLock::new(|| router().split_for_parts().1);
+
+/// The OpenAPI document of this API.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
+async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
+    Json(DOCUMENT.clone())
+}
+
+/// The OpenAPI document (for tests and tools).
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    &DOCUMENT
+}

@@ -1,0 +1,175 @@
+//! The one table of error codes. Every error a client can see has a stable snake_case code and
+//! exactly one HTTP status, defined here and nowhere else. Bodies follow the SPEC format:
+//! `{"error": {"code": "…", "message": "…", "details": {…}}}`. A 5xx never echoes internal text.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Stable error codes with their HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    NotFound,
+    ItemNotFound,
+    ItemVersionNotFound,
+    BundleNotFound,
+    InvalidQuery,
+    InvalidItemCode,
+    InvalidKey,
+    InvalidAnswer,
+    Conflict,
+    InternalError,
+}
+
+impl ErrorCode {
+    /// The table: code → (text code, status).
+    pub fn describe(self) -> (&'static str, StatusCode) {
+        match self {
+            ErrorCode::NotFound => ("not_found", StatusCode::NOT_FOUND),
+            ErrorCode::ItemNotFound => ("item_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::ItemVersionNotFound => ("item_version_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::BundleNotFound => ("bundle_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::InvalidQuery => ("invalid_query", StatusCode::BAD_REQUEST),
+            ErrorCode::InvalidItemCode => ("invalid_item_code", StatusCode::BAD_REQUEST),
+            ErrorCode::InvalidKey => ("invalid_key", StatusCode::BAD_REQUEST),
+            ErrorCode::InvalidAnswer => ("invalid_answer", StatusCode::BAD_REQUEST),
+            ErrorCode::Conflict => ("conflict", StatusCode::CONFLICT),
+            ErrorCode::InternalError => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.describe().0
+    }
+
+    pub fn status(self) -> StatusCode {
+        self.describe().1
+    }
+}
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: Value,
+}
+
+/// The error body, as documented in the OpenAPI document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorContent,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorContent {
+    /// Stable snake_case code, e.g. `item_not_found`.
+    pub code: String,
+    pub message: String,
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+            details: Value::Object(serde_json::Map::new()),
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> ApiError {
+        self.details = details;
+        self
+    }
+
+    /// A query parameter that could not be understood.
+    pub fn invalid_parameter(name: &str, value: &str, expected: &str) -> ApiError {
+        ApiError::new(
+            ErrorCode::InvalidQuery,
+            format!("query parameter {name}={value:?} is not valid: expected {expected}"),
+        )
+        .with_details(
+            serde_json::json!({ "parameter": name, "value": value, "expected": expected }),
+        )
+    }
+
+    pub fn internal(error: &dyn std::fmt::Display) -> ApiError {
+        // The cause goes to the log (it never holds personal data: store errors name tables and
+        // codes, not values); the client gets a plain message.
+        tracing::error!(error = %error, "internal error");
+        ApiError::new(
+            ErrorCode::InternalError,
+            "an internal error occurred; it has been logged",
+        )
+    }
+}
+
+impl From<tongban_store::StoreError> for ApiError {
+    fn from(error: tongban_store::StoreError) -> ApiError {
+        match &error {
+            tongban_store::StoreError::NotFound { what } => {
+                ApiError::new(ErrorCode::NotFound, format!("{what} not found"))
+            }
+            tongban_store::StoreError::Conflict(message) => {
+                ApiError::new(ErrorCode::Conflict, message.clone())
+            }
+            _ => ApiError::internal(&error),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (code, status) = self.code.describe();
+        let body = ErrorBody {
+            error: ErrorContent {
+                code: code.to_owned(),
+                message: self.message,
+                details: self.details,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_snake_case_and_unique() {
+        let all = [
+            ErrorCode::NotFound,
+            ErrorCode::ItemNotFound,
+            ErrorCode::ItemVersionNotFound,
+            ErrorCode::BundleNotFound,
+            ErrorCode::InvalidQuery,
+            ErrorCode::InvalidItemCode,
+            ErrorCode::InvalidKey,
+            ErrorCode::InvalidAnswer,
+            ErrorCode::Conflict,
+            ErrorCode::InternalError,
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for code in all {
+            let text = code.as_str();
+            assert!(
+                text.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{text}"
+            );
+            assert!(seen.insert(text), "{text} is used twice");
+        }
+    }
+
+    #[test]
+    fn a_server_error_never_echoes_its_cause() {
+        let error = ApiError::internal(&"disk /var/secret full");
+        assert!(!error.message.contains("secret"));
+        assert_eq!(error.code.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

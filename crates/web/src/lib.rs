@@ -1,0 +1,102 @@
+//! The web layer of tongban: the JSON API under `/api/v1` (with its OpenAPI document) and the
+//! server-rendered pages (askama templates, Chinese first with English available).
+//!
+//! Handlers are short: extract, check, call the store or the domain, map to a response. Errors go
+//! through the one table in [`error`]. The router is built by [`App::router`]; tests start it on
+//! 127.0.0.1:0 exactly as `tongban serve` does.
+//!
+//! ```no_run
+//! # async fn demo(store: tongban_store::Store) -> Result<(), Box<dyn std::error::Error>> {
+//! let app = tongban_web::App::new(store, std::sync::Arc::new(tongban_web::SystemClock)).await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! axum::serve(listener, app.router()).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+pub mod error;
+pub mod lookup;
+pub mod pages;
+pub mod services;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::MatchedPath;
+use axum::http::Request;
+use tongban_domain::clock::Clock;
+use tongban_store::{Store, StoreError};
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::lookup::{Lookup, SharedLookup};
+
+/// The real clock, for the server. Tests inject a fixed one.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+    }
+}
+
+/// Everything a handler may use.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub lookup: SharedLookup,
+}
+
+impl AppState {
+    /// Reloads the in-memory lookup after the catalog changed.
+    pub async fn refresh(&self) -> Result<(), StoreError> {
+        self.lookup.replace(Lookup::load(&self.store).await?);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    state: AppState,
+}
+
+impl App {
+    pub async fn new(store: Store, clock: Arc<dyn Clock>) -> Result<App, StoreError> {
+        let lookup = SharedLookup::new(Lookup::load(&store).await?);
+        Ok(App {
+            state: AppState {
+                store,
+                clock,
+                lookup,
+            },
+        })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The whole application: API, OpenAPI document, pages and static assets.
+    pub fn router(&self) -> Router {
+        let (api, _) = api::router().split_for_parts();
+        Router::new()
+            .merge(api)
+            .merge(pages::router())
+            .fallback(pages::not_found)
+            .with_state(self.state.clone())
+            .layer(CompressionLayer::new())
+            .layer(
+                // Spans carry the route pattern, never the concrete path or query: those can hold
+                // ID numbers or names.
+                TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                    let route = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("unmatched", MatchedPath::as_str);
+                    tracing::info_span!("http", method = %request.method(), route)
+                }),
+            )
+    }
+}

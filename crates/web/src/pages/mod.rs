@@ -1,0 +1,141 @@
+//! Server-rendered pages (askama templates in `crates/web/templates`), Chinese first with an
+//! English switch, usable on a phone and with the keyboard. Pages work without JavaScript; the
+//! small script only submits the situational questions as soon as an answer changes.
+
+pub mod catalog;
+pub mod i18n;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorCode};
+use i18n::{Labels, Lang};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(catalog::home))
+        .route("/items", get(catalog::items))
+        .route("/items/{code}", get(catalog::item))
+        .route("/bundles", get(catalog::bundles))
+        .route("/bundles/{code}", get(catalog::bundle))
+        .route("/lang/{code}", get(switch_language))
+        .route("/static/style.css", get(style))
+        .route("/static/app.js", get(script))
+}
+
+/// Renders a template into a response; a rendering failure is an internal error.
+pub fn render<T: Template>(template: &T) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => ApiError::internal(&error).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    t: &'static Labels,
+    lang: Lang,
+    path: String,
+}
+
+/// The fallback: JSON for the API, a page for people.
+pub async fn not_found(lang: Lang, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return ApiError::new(
+            ErrorCode::NotFound,
+            format!("there is no API route {}", uri.path()),
+        )
+        .into_response();
+    }
+    let page = NotFoundPage {
+        t: lang.labels(),
+        lang,
+        path: uri.path().to_owned(),
+    };
+    (StatusCode::NOT_FOUND, render(&page)).into_response()
+}
+
+/// A page error: the same codes as the API, shown as the not-found page or a plain message.
+pub fn page_error(lang: Lang, error: ApiError) -> Response {
+    if error.code.status() == StatusCode::NOT_FOUND {
+        let page = NotFoundPage {
+            t: lang.labels(),
+            lang,
+            path: String::new(),
+        };
+        return (StatusCode::NOT_FOUND, render(&page)).into_response();
+    }
+    let status = error.code.status();
+    let text = if status.is_server_error() {
+        lang.pick(
+            "系统繁忙,请稍后再试。",
+            "Something went wrong; please try again later.",
+        )
+        .to_owned()
+    } else {
+        error.message
+    };
+    (
+        status,
+        Html(format!(
+            "<!doctype html><meta charset=utf-8><p>{}</p>",
+            askama::filters::escape(&text, askama::filters::Html)
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        )),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+/// Sets the language cookie and goes back to the page the user came from.
+async fn switch_language(Path(code): Path<String>, Query(next): Query<Next>) -> Response {
+    let lang = Lang::parse(&code).unwrap_or(Lang::Zh);
+    // Only local paths, so the switch cannot be used to send people elsewhere.
+    let target = next
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or_else(|| "/".to_owned());
+    let mut response = Redirect::to(&target).into_response();
+    let cookie = format!(
+        "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/style.css"),
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
+    )
+        .into_response()
+}
