@@ -155,7 +155,7 @@ pub static ZH: Labels = Labels {
     nav_home: "首页",
     nav_items: "办事指南",
     nav_bundles: "一件事",
-    search_placeholder: "输入事项名称,如:出生登记、营业执照",
+    search_placeholder: "事项名称,如:出生登记",
     search: "搜索",
     personal_themes: "个人办事",
     enterprise_themes: "法人办事",
