@@ -127,7 +127,6 @@ pub fn init_tracing(settings: &Settings) {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 #[expect(
     clippy::result_large_err,
     reason = "figment::Jail fixes the closure's error type"

@@ -356,7 +356,7 @@ impl YearTable {
 }
 
 /// A stopped clock: the days `from..=to` are not counted, whether they are working days or not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Suspension {
     /// The first suspended day.
     pub from: Date,
@@ -605,7 +605,6 @@ pub fn shanghai_date(ts: Timestamp) -> Date {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod tests {
     use super::*;
     use jiff::ToSpan;

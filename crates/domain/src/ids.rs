@@ -1011,7 +1011,6 @@ impl HandlingCode {
 string_identifier!(HandlingCode);
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod tests {
     use super::*;
     use jiff::civil::date;

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod calendar;
+pub mod cases;
 pub mod catalog;
 pub mod clock;
 pub mod ids;

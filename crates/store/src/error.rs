@@ -14,6 +14,12 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the record was changed by someone else (now at version {actual}, expected {expected})"
+    )]
+    StaleVersion { expected: u64, actual: u64 },
+    #[error("the commit failed: {0}")]
+    CommitFailed(String),
     #[error("cannot prepare the data folder: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -26,7 +32,9 @@ impl StoreError {
             StoreError::Corrupt(_)
             | StoreError::Database(_)
             | StoreError::Migration(_)
-            | StoreError::Io(_) => "internal_error",
+            | StoreError::Io(_)
+            | StoreError::CommitFailed(_) => "internal_error",
+            StoreError::StaleVersion { .. } => "stale_version",
         }
     }
 

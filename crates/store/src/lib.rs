@@ -26,6 +26,7 @@ pub mod model;
 pub mod ports;
 pub mod postgres;
 pub mod sqlite;
+pub mod writer;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -2,7 +2,10 @@
 //! handles concurrent writers itself), migrations from `migrations/postgres`.
 
 use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgConnection;
 use sqlx::postgres::PgPoolOptions;
+
+use crate::writer::BoxFuture;
 
 type Db = sqlx::Postgres;
 
@@ -26,6 +29,27 @@ impl PostgresStore {
             write: pool.clone(),
             read: pool,
         })
+    }
+
+    /// Runs `work` in its own transaction (PostgreSQL groups concurrent commits itself).
+    pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        let mut transaction = self.write.begin().await?;
+        match work(&mut transaction).await {
+            Ok(value) => {
+                transaction.commit().await?;
+                Ok(value)
+            }
+            Err(error) => {
+                transaction.rollback().await?;
+                Err(error)
+            }
+        }
     }
 
     /// Tables and their columns, for the schema-parity test.

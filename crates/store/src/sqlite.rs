@@ -1,19 +1,23 @@
 //! The SQLite adapter, the embedded default: one file in the data folder, WAL journal, foreign
-//! keys on, one writer connection (SQLite allows one writer at a time; a single connection makes
-//! that explicit instead of contending on locks) and a pool of readers that never block it.
+//! keys on, one writer connection owned by a group-commit task ([`crate::writer`]: SQLite allows
+//! one writer at a time, so the task batches concurrent requests into one durable commit) and a
+//! pool of readers that never block it.
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, SqliteConnection};
+
+use crate::writer::{BoxFuture, Writer};
 
 type Db = sqlx::Sqlite;
 
 /// SQLite storage with a single-connection write pool and a read pool.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    write: sqlx::SqlitePool,
+    writer: Writer,
     read: sqlx::SqlitePool,
 }
 
@@ -31,17 +35,28 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        sqlx::migrate!("migrations/sqlite").run(&write).await?;
+        let mut write = options.connect().await?;
+        sqlx::migrate!("migrations/sqlite").run(&mut write).await?;
         let readers = std::thread::available_parallelism().map_or(4, |n| n.get().max(2) * 2);
         let read = SqlitePoolOptions::new()
             .max_connections(u32::try_from(readers).unwrap_or(4))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(SqliteStore { write, read })
+        Ok(SqliteStore {
+            writer: Writer::start(write),
+            read,
+        })
+    }
+
+    /// Runs `work` on the write connection inside the next group commit.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        self.writer.write(work).await
     }
 
     /// Tables and their columns, for the schema-parity test.

@@ -21,6 +21,21 @@ pub enum ErrorCode {
     InvalidKey,
     InvalidAnswer,
     Conflict,
+    Unauthenticated,
+    InvalidCredentials,
+    TooManyAttempts,
+    Forbidden,
+    CsrfFailed,
+    CaseNotFound,
+    LicenceNotFound,
+    InvalidApplication,
+    InvalidBody,
+    IllegalTransition,
+    StaleVersion,
+    InvalidAction,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    CalendarYearNotLoaded,
     InternalError,
 }
 
@@ -37,6 +52,25 @@ impl ErrorCode {
             ErrorCode::InvalidKey => ("invalid_key", StatusCode::BAD_REQUEST),
             ErrorCode::InvalidAnswer => ("invalid_answer", StatusCode::BAD_REQUEST),
             ErrorCode::Conflict => ("conflict", StatusCode::CONFLICT),
+            ErrorCode::Unauthenticated => ("unauthenticated", StatusCode::UNAUTHORIZED),
+            ErrorCode::InvalidCredentials => ("invalid_credentials", StatusCode::UNAUTHORIZED),
+            ErrorCode::TooManyAttempts => ("too_many_attempts", StatusCode::TOO_MANY_REQUESTS),
+            ErrorCode::Forbidden => ("forbidden", StatusCode::FORBIDDEN),
+            ErrorCode::CsrfFailed => ("csrf_failed", StatusCode::FORBIDDEN),
+            ErrorCode::CaseNotFound => ("case_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::LicenceNotFound => ("licence_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::InvalidApplication => ("invalid_application", StatusCode::BAD_REQUEST),
+            ErrorCode::InvalidBody => ("invalid_body", StatusCode::BAD_REQUEST),
+            ErrorCode::IllegalTransition => ("illegal_transition", StatusCode::CONFLICT),
+            ErrorCode::StaleVersion => ("stale_version", StatusCode::CONFLICT),
+            ErrorCode::InvalidAction => ("invalid_action", StatusCode::BAD_REQUEST),
+            ErrorCode::PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
+            ErrorCode::UnsupportedMediaType => {
+                ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            }
+            ErrorCode::CalendarYearNotLoaded => {
+                ("calendar_year_not_loaded", StatusCode::SERVICE_UNAVAILABLE)
+            }
             ErrorCode::InternalError => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
@@ -109,6 +143,20 @@ impl ApiError {
     }
 }
 
+impl From<tongban_domain::cases::CaseError> for ApiError {
+    fn from(error: tongban_domain::cases::CaseError) -> ApiError {
+        use tongban_domain::cases::CaseError;
+        let code = match &error {
+            CaseError::IllegalTransition { .. } => ErrorCode::IllegalTransition,
+            CaseError::Forbidden(_) => ErrorCode::Forbidden,
+            CaseError::Invalid(_) => ErrorCode::InvalidAction,
+            CaseError::StaleVersion { .. } => ErrorCode::StaleVersion,
+            CaseError::Calendar(_) => ErrorCode::CalendarYearNotLoaded,
+        };
+        ApiError::new(code, error.to_string())
+    }
+}
+
 impl From<tongban_store::StoreError> for ApiError {
     fn from(error: tongban_store::StoreError) -> ApiError {
         match &error {
@@ -153,6 +201,21 @@ mod tests {
             ErrorCode::InvalidKey,
             ErrorCode::InvalidAnswer,
             ErrorCode::Conflict,
+            ErrorCode::Unauthenticated,
+            ErrorCode::InvalidCredentials,
+            ErrorCode::TooManyAttempts,
+            ErrorCode::Forbidden,
+            ErrorCode::CsrfFailed,
+            ErrorCode::CaseNotFound,
+            ErrorCode::LicenceNotFound,
+            ErrorCode::InvalidApplication,
+            ErrorCode::InvalidBody,
+            ErrorCode::IllegalTransition,
+            ErrorCode::StaleVersion,
+            ErrorCode::InvalidAction,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::UnsupportedMediaType,
+            ErrorCode::CalendarYearNotLoaded,
             ErrorCode::InternalError,
         ];
         let mut seen = std::collections::BTreeSet::new();

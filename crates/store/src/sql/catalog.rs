@@ -30,7 +30,7 @@ use crate::model::{
 use crate::ports::CatalogStore;
 use crate::{from_micros, new_id, to_micros};
 
-type Tx = sqlx::Transaction<'static, Db>;
+type Conn = <Db as sqlx::Database>::Connection;
 
 fn version_info(row: &<Db as sqlx::Database>::Row) -> Result<VersionInfo, StoreError> {
     let status: String = row.try_get("status")?;
@@ -111,10 +111,10 @@ fn push_item_filters(query: &mut QueryBuilder<Db>, filter: &ItemFilter) {
     }
 }
 
-async fn item_id(tx: &mut Tx, code: &str) -> Result<Option<uuid::Uuid>, StoreError> {
+async fn item_id(conn: &mut Conn, code: &str) -> Result<Option<uuid::Uuid>, StoreError> {
     let row = sqlx::query("SELECT id FROM items WHERE implementation_code = $1")
         .bind(code)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *conn)
         .await?;
     Ok(match row {
         Some(row) => Some(row.try_get("id")?),
@@ -124,12 +124,12 @@ async fn item_id(tx: &mut Tx, code: &str) -> Result<Option<uuid::Uuid>, StoreErr
 
 /// Writes a draft version of an item; returns (item id, version).
 async fn write_item_draft(
-    tx: &mut Tx,
+    conn: &mut Conn,
     definition: &ItemDefinition,
     at: i64,
 ) -> Result<(uuid::Uuid, i32), StoreError> {
     let code = definition.implementation_code.as_str();
-    let id = match item_id(tx, code).await? {
+    let id = match item_id(conn, code).await? {
         Some(id) => id,
         None => {
             let id = new_id(at);
@@ -141,7 +141,7 @@ async fn write_item_draft(
             .bind(code)
             .bind(definition.basic_code.as_str())
             .bind(at)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
             id
         }
@@ -150,24 +150,24 @@ async fn write_item_draft(
         "SELECT version FROM item_versions WHERE item_id = $1 AND status = 'draft'",
     )
     .bind(id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     let version = match draft {
         Some(version) => {
             sqlx::query("DELETE FROM item_version_themes WHERE item_id = $1 AND version = $2")
                 .bind(id)
                 .bind(version)
-                .execute(&mut **tx)
+                .execute(&mut *conn)
                 .await?;
             sqlx::query("DELETE FROM item_version_objects WHERE item_id = $1 AND version = $2")
                 .bind(id)
                 .bind(version)
-                .execute(&mut **tx)
+                .execute(&mut *conn)
                 .await?;
             sqlx::query("DELETE FROM item_versions WHERE item_id = $1 AND version = $2")
                 .bind(id)
                 .bind(version)
-                .execute(&mut **tx)
+                .execute(&mut *conn)
                 .await?;
             version
         }
@@ -175,7 +175,7 @@ async fn write_item_draft(
             let latest: Option<i32> =
                 sqlx::query_scalar("SELECT MAX(version) FROM item_versions WHERE item_id = $1")
                     .bind(id)
-                    .fetch_one(&mut **tx)
+                    .fetch_one(&mut *conn)
                     .await?;
             latest.unwrap_or(0) + 1
         }
@@ -196,7 +196,7 @@ async fn write_item_draft(
     .bind(definition.online_capable())
     .bind(Json(definition))
     .bind(at)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     for theme in &definition.themes {
         sqlx::query(
@@ -205,7 +205,7 @@ async fn write_item_draft(
         .bind(id)
         .bind(version)
         .bind(theme.as_str())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     for object in &definition.service_objects {
@@ -215,14 +215,14 @@ async fn write_item_draft(
         .bind(id)
         .bind(version)
         .bind(object.code())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     Ok((id, version))
 }
 
 async fn publish_item_draft(
-    tx: &mut Tx,
+    conn: &mut Conn,
     id: uuid::Uuid,
     code: &str,
     at: i64,
@@ -231,7 +231,7 @@ async fn publish_item_draft(
         "SELECT version FROM item_versions WHERE item_id = $1 AND status = 'draft'",
     )
     .bind(id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     let Some(version) = draft else {
         return Err(StoreError::NotFound {
@@ -241,7 +241,7 @@ async fn publish_item_draft(
     // Supersede first: the partial unique index allows one published version per item.
     sqlx::query("UPDATE item_versions SET status = 'superseded' WHERE item_id = $1 AND status = 'published'")
         .bind(id)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     let row = sqlx::query(
         "UPDATE item_versions SET status = 'published', published_at = $1 \
@@ -251,20 +251,20 @@ async fn publish_item_draft(
     .bind(at)
     .bind(id)
     .bind(version)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     sqlx::query("UPDATE items SET published_version = $1 WHERE id = $2")
         .bind(version)
         .bind(id)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     version_info(&row)
 }
 
-async fn bundle_id(tx: &mut Tx, code: &str) -> Result<Option<uuid::Uuid>, StoreError> {
+async fn bundle_id(conn: &mut Conn, code: &str) -> Result<Option<uuid::Uuid>, StoreError> {
     let row = sqlx::query("SELECT id FROM bundles WHERE code = $1")
         .bind(code)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *conn)
         .await?;
     Ok(match row {
         Some(row) => Some(row.try_get("id")?),
@@ -273,12 +273,12 @@ async fn bundle_id(tx: &mut Tx, code: &str) -> Result<Option<uuid::Uuid>, StoreE
 }
 
 async fn write_bundle_draft(
-    tx: &mut Tx,
+    conn: &mut Conn,
     definition: &BundleDefinition,
     at: i64,
 ) -> Result<(uuid::Uuid, i32), StoreError> {
     let code = definition.code.as_str();
-    let id = match bundle_id(tx, code).await? {
+    let id = match bundle_id(conn, code).await? {
         Some(id) => id,
         None => {
             let id = new_id(at);
@@ -288,7 +288,7 @@ async fn write_bundle_draft(
             .bind(id)
             .bind(code)
             .bind(at)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
             id
         }
@@ -297,19 +297,19 @@ async fn write_bundle_draft(
         "SELECT version FROM bundle_versions WHERE bundle_id = $1 AND status = 'draft'",
     )
     .bind(id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     let version = match draft {
         Some(version) => {
             sqlx::query("DELETE FROM bundle_version_members WHERE bundle_id = $1 AND version = $2")
                 .bind(id)
                 .bind(version)
-                .execute(&mut **tx)
+                .execute(&mut *conn)
                 .await?;
             sqlx::query("DELETE FROM bundle_versions WHERE bundle_id = $1 AND version = $2")
                 .bind(id)
                 .bind(version)
-                .execute(&mut **tx)
+                .execute(&mut *conn)
                 .await?;
             version
         }
@@ -317,7 +317,7 @@ async fn write_bundle_draft(
             let latest: Option<i32> =
                 sqlx::query_scalar("SELECT MAX(version) FROM bundle_versions WHERE bundle_id = $1")
                     .bind(id)
-                    .fetch_one(&mut **tx)
+                    .fetch_one(&mut *conn)
                     .await?;
             latest.unwrap_or(0) + 1
         }
@@ -337,7 +337,7 @@ async fn write_bundle_draft(
     .bind(definition.lead_department.as_str())
     .bind(Json(definition))
     .bind(at)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     for member in &definition.members {
         sqlx::query(
@@ -346,14 +346,14 @@ async fn write_bundle_draft(
         .bind(id)
         .bind(version)
         .bind(member.item.as_str())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     Ok((id, version))
 }
 
 async fn publish_bundle_draft(
-    tx: &mut Tx,
+    conn: &mut Conn,
     id: uuid::Uuid,
     code: &str,
     at: i64,
@@ -362,7 +362,7 @@ async fn publish_bundle_draft(
         "SELECT version FROM bundle_versions WHERE bundle_id = $1 AND status = 'draft'",
     )
     .bind(id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     let Some(version) = draft else {
         return Err(StoreError::NotFound {
@@ -371,7 +371,7 @@ async fn publish_bundle_draft(
     };
     sqlx::query("UPDATE bundle_versions SET status = 'superseded' WHERE bundle_id = $1 AND status = 'published'")
         .bind(id)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     let row = sqlx::query(
         "UPDATE bundle_versions SET status = 'published', published_at = $1 \
@@ -381,17 +381,21 @@ async fn publish_bundle_draft(
     .bind(at)
     .bind(id)
     .bind(version)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     sqlx::query("UPDATE bundles SET published_version = $1 WHERE id = $2")
         .bind(version)
         .bind(id)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     version_info(&row)
 }
 
-async fn write_organisation(tx: &mut Tx, org: &Organisation, at: i64) -> Result<(), StoreError> {
+async fn write_organisation(
+    conn: &mut Conn,
+    org: &Organisation,
+    at: i64,
+) -> Result<(), StoreError> {
     for region in &org.regions {
         sqlx::query(
             "INSERT INTO regions (code, name, parent) VALUES ($1, $2, $3) \
@@ -400,7 +404,7 @@ async fn write_organisation(tx: &mut Tx, org: &Organisation, at: i64) -> Result<
         .bind(region.code.as_str())
         .bind(&region.name)
         .bind(region.parent.as_ref().map(RegionCode::as_str))
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     for department in &org.departments {
@@ -416,7 +420,7 @@ async fn write_organisation(tx: &mut Tx, org: &Organisation, at: i64) -> Result<
         .bind(department.credit_code.as_str())
         .bind(department.region.as_str())
         .bind(&department.phone)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     for hall in &org.halls {
@@ -431,7 +435,7 @@ async fn write_organisation(tx: &mut Tx, org: &Organisation, at: i64) -> Result<
         .bind(level.as_str().unwrap_or_default())
         .bind(hall.region.as_str())
         .bind(Json(hall))
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     for group in &org.skill_groups {
@@ -442,7 +446,7 @@ async fn write_organisation(tx: &mut Tx, org: &Organisation, at: i64) -> Result<
         .bind(group.key.as_str())
         .bind(&group.name)
         .bind(Json(group))
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     for window in &org.windows {
@@ -457,7 +461,7 @@ async fn write_organisation(tx: &mut Tx, org: &Organisation, at: i64) -> Result<
         .bind(&window.number)
         .bind(kind.as_str().unwrap_or_default())
         .bind(Json(window))
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     for member in &org.staff {
@@ -467,11 +471,11 @@ async fn write_organisation(tx: &mut Tx, org: &Organisation, at: i64) -> Result<
         )
         .bind(member.account.as_str())
         .bind(&member.name)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
         sqlx::query("DELETE FROM staff_roles WHERE account = $1")
             .bind(member.account.as_str())
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
         for (position, assignment) in member.roles.iter().enumerate() {
             let role = serde_json::to_value(assignment.role).map_err(StoreError::corrupt)?;
@@ -486,13 +490,13 @@ async fn write_organisation(tx: &mut Tx, org: &Organisation, at: i64) -> Result<
             .bind(assignment.department.as_ref().map(|d| d.as_str()))
             .bind(assignment.hall.as_ref().map(|h| h.as_str()))
             .bind(assignment.region.as_ref().map(RegionCode::as_str))
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
         }
     }
     for person in &org.persons {
         write_party(
-            tx,
+            conn,
             "person",
             person.account.as_ref().map(|a| a.as_str()),
             person.id_number.as_str(),
@@ -504,7 +508,7 @@ async fn write_organisation(tx: &mut Tx, org: &Organisation, at: i64) -> Result<
     }
     for enterprise in &org.enterprises {
         write_party(
-            tx,
+            conn,
             "enterprise",
             enterprise.account.as_ref().map(|a| a.as_str()),
             enterprise.credit_code.as_str(),
@@ -518,7 +522,7 @@ async fn write_organisation(tx: &mut Tx, org: &Organisation, at: i64) -> Result<
 }
 
 async fn write_party<T: serde::Serialize + Sync>(
-    tx: &mut Tx,
+    conn: &mut Conn,
     kind: &str,
     account: Option<&str>,
     identifier: &str,
@@ -537,12 +541,12 @@ async fn write_party<T: serde::Serialize + Sync>(
     .bind(identifier)
     .bind(name)
     .bind(definition)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-async fn write_vocabulary(tx: &mut Tx, catalog: &CatalogDocument) -> Result<(), StoreError> {
+async fn write_vocabulary(conn: &mut Conn, catalog: &CatalogDocument) -> Result<(), StoreError> {
     for theme in &catalog.themes {
         let audience = serde_json::to_value(theme.audience).map_err(StoreError::corrupt)?;
         sqlx::query(
@@ -555,7 +559,7 @@ async fn write_vocabulary(tx: &mut Tx, catalog: &CatalogDocument) -> Result<(), 
         .bind(audience.as_str().unwrap_or_default())
         .bind(i32::try_from(theme.order).unwrap_or(i32::MAX))
         .bind(Json(theme))
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     for element in &catalog.data_elements {
@@ -566,7 +570,7 @@ async fn write_vocabulary(tx: &mut Tx, catalog: &CatalogDocument) -> Result<(), 
         .bind(element.code.as_str())
         .bind(&element.name)
         .bind(Json(element))
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     for licence_type in &catalog.licence_types {
@@ -579,7 +583,7 @@ async fn write_vocabulary(tx: &mut Tx, catalog: &CatalogDocument) -> Result<(), 
         .bind(&licence_type.name)
         .bind(&licence_type.type_code)
         .bind(Json(licence_type))
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     }
     Ok(())
@@ -717,38 +721,42 @@ impl CatalogStore for Adapter {
         let at = to_micros(at);
         let published_items = self.published_items().await?;
         let published_bundles = self.published_bundles().await?;
-        let mut report = ImportReport::default();
-        let mut tx: Tx = self.write.begin().await?;
-        write_organisation(&mut tx, &data.organisation, at).await?;
-        write_vocabulary(&mut tx, &data.catalog).await?;
-        for item in &data.catalog.items {
-            let code = item.implementation_code.as_str();
-            match published_items.get(code) {
-                Some(current) if current == item => {
-                    report.items_unchanged += 1;
-                    continue;
+        let data = data.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let mut report = ImportReport::default();
+                write_organisation(conn, &data.organisation, at).await?;
+                write_vocabulary(conn, &data.catalog).await?;
+                for item in &data.catalog.items {
+                    let code = item.implementation_code.as_str();
+                    match published_items.get(code) {
+                        Some(current) if current == item => {
+                            report.items_unchanged += 1;
+                            continue;
+                        }
+                        Some(_) => report.items_updated += 1,
+                        None => report.items_created += 1,
+                    }
+                    let (id, _) = write_item_draft(conn, item, at).await?;
+                    publish_item_draft(conn, id, code, at).await?;
                 }
-                Some(_) => report.items_updated += 1,
-                None => report.items_created += 1,
-            }
-            let (id, _) = write_item_draft(&mut tx, item, at).await?;
-            publish_item_draft(&mut tx, id, code, at).await?;
-        }
-        for bundle in &data.catalog.bundles {
-            let code = bundle.code.as_str();
-            match published_bundles.get(code) {
-                Some(current) if current == bundle => {
-                    report.bundles_unchanged += 1;
-                    continue;
+                for bundle in &data.catalog.bundles {
+                    let code = bundle.code.as_str();
+                    match published_bundles.get(code) {
+                        Some(current) if current == bundle => {
+                            report.bundles_unchanged += 1;
+                            continue;
+                        }
+                        Some(_) => report.bundles_updated += 1,
+                        None => report.bundles_created += 1,
+                    }
+                    let (id, _) = write_bundle_draft(conn, bundle, at).await?;
+                    publish_bundle_draft(conn, id, code, at).await?;
                 }
-                Some(_) => report.bundles_updated += 1,
-                None => report.bundles_created += 1,
-            }
-            let (id, _) = write_bundle_draft(&mut tx, bundle, at).await?;
-            publish_bundle_draft(&mut tx, id, code, at).await?;
-        }
-        tx.commit().await?;
-        Ok(report)
+                Ok(report)
+            })
+        })
+        .await
     }
 
     async fn export(&self) -> Result<DataSet, StoreError> {
@@ -949,18 +957,22 @@ impl CatalogStore for Adapter {
         at: jiff::Timestamp,
     ) -> Result<VersionInfo, StoreError> {
         let at = to_micros(at);
-        let mut tx: Tx = self.write.begin().await?;
-        let (id, version) = write_item_draft(&mut tx, definition, at).await?;
-        let row = sqlx::query(
-            "SELECT version, status, created_at, published_at FROM item_versions WHERE item_id = $1 AND version = $2",
-        )
-        .bind(id)
-        .bind(version)
-        .fetch_one(&mut *tx)
-        .await?;
-        let info = version_info(&row)?;
-        tx.commit().await?;
-        Ok(info)
+        let definition = definition.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let (id, version) = write_item_draft(conn, &definition, at).await?;
+                let row = sqlx::query(
+                    "SELECT version, status, created_at, published_at FROM item_versions \
+                     WHERE item_id = $1 AND version = $2",
+                )
+                .bind(id)
+                .bind(version)
+                .fetch_one(&mut *conn)
+                .await?;
+                version_info(&row)
+            })
+        })
+        .await
     }
 
     async fn publish_item(
@@ -968,15 +980,19 @@ impl CatalogStore for Adapter {
         code: &ImplementationCode,
         at: jiff::Timestamp,
     ) -> Result<VersionInfo, StoreError> {
-        let mut tx: Tx = self.write.begin().await?;
-        let Some(id) = item_id(&mut tx, code.as_str()).await? else {
-            return Err(StoreError::NotFound {
-                what: format!("item {code}"),
-            });
-        };
-        let info = publish_item_draft(&mut tx, id, code.as_str(), to_micros(at)).await?;
-        tx.commit().await?;
-        Ok(info)
+        let code = code.clone();
+        let at = to_micros(at);
+        self.write(move |conn| {
+            Box::pin(async move {
+                let Some(id) = item_id(conn, code.as_str()).await? else {
+                    return Err(StoreError::NotFound {
+                        what: format!("item {code}"),
+                    });
+                };
+                publish_item_draft(conn, id, code.as_str(), at).await
+            })
+        })
+        .await
     }
 
     async fn list_bundles(&self) -> Result<Vec<BundleSummary>, StoreError> {
@@ -1017,18 +1033,22 @@ impl CatalogStore for Adapter {
         at: jiff::Timestamp,
     ) -> Result<VersionInfo, StoreError> {
         let at = to_micros(at);
-        let mut tx: Tx = self.write.begin().await?;
-        let (id, version) = write_bundle_draft(&mut tx, definition, at).await?;
-        let row = sqlx::query(
-            "SELECT version, status, created_at, published_at FROM bundle_versions WHERE bundle_id = $1 AND version = $2",
-        )
-        .bind(id)
-        .bind(version)
-        .fetch_one(&mut *tx)
-        .await?;
-        let info = version_info(&row)?;
-        tx.commit().await?;
-        Ok(info)
+        let definition = definition.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let (id, version) = write_bundle_draft(conn, &definition, at).await?;
+                let row = sqlx::query(
+                    "SELECT version, status, created_at, published_at FROM bundle_versions \
+                     WHERE bundle_id = $1 AND version = $2",
+                )
+                .bind(id)
+                .bind(version)
+                .fetch_one(&mut *conn)
+                .await?;
+                version_info(&row)
+            })
+        })
+        .await
     }
 
     async fn publish_bundle(
@@ -1036,14 +1056,18 @@ impl CatalogStore for Adapter {
         code: &BundleCode,
         at: jiff::Timestamp,
     ) -> Result<VersionInfo, StoreError> {
-        let mut tx: Tx = self.write.begin().await?;
-        let Some(id) = bundle_id(&mut tx, code.as_str()).await? else {
-            return Err(StoreError::NotFound {
-                what: format!("bundle {code}"),
-            });
-        };
-        let info = publish_bundle_draft(&mut tx, id, code.as_str(), to_micros(at)).await?;
-        tx.commit().await?;
-        Ok(info)
+        let code = code.clone();
+        let at = to_micros(at);
+        self.write(move |conn| {
+            Box::pin(async move {
+                let Some(id) = bundle_id(conn, code.as_str()).await? else {
+                    return Err(StoreError::NotFound {
+                        what: format!("bundle {code}"),
+                    });
+                };
+                publish_bundle_draft(conn, id, code.as_str(), at).await
+            })
+        })
+        .await
     }
 }
