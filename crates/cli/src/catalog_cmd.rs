@@ -147,8 +147,21 @@ pub async fn run(command: CatalogCommand, settings: Settings) -> anyhow::Result<
             };
             let store = tongban_store::open(&settings.storage()).await?;
             let bar = spinner("importing the catalog");
-            let report = store.catalog.import(&data, jiff::Timestamp::now()).await?;
+            let now = jiff::Timestamp::now();
+            let report = store.catalog.import(&data, now).await?;
+            // Accounts only for the demo: a real import brings no passwords.
+            let demo_accounts = if args.demo {
+                Some(tongban_web::auth::create_demo_accounts(&store, now).await?)
+            } else {
+                None
+            };
             bar.finish_and_clear();
+            if let Some(accounts) = demo_accounts {
+                println!(
+                    "demo accounts: {accounts} (password: {})",
+                    tongban_web::auth::DEMO_PASSWORD
+                );
+            }
             println!(
                 "imported: items {} new, {} updated, {} unchanged; bundles {} new, {} updated, {} unchanged",
                 report.items_created,

@@ -1,6 +1,7 @@
 //! `tongban`: the one binary of the platform — the server, migrations, catalog import/export,
 //! benchmarks and small tools that scripts call (calendar arithmetic, identifier validation).
 
+mod bench_cmd;
 mod calendar_cmd;
 mod catalog_cmd;
 mod config;
@@ -40,6 +41,9 @@ enum Command {
     /// Check identifiers: exit 0 when valid, 1 with the reason on stderr when not.
     #[command(subcommand)]
     Validate(validate_cmd::ValidateCommand),
+    /// Benchmarks: the case lifecycle against the raw storage limit, HTTP load (docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +60,9 @@ fn main() -> ExitCode {
         }),
         Command::Catalog(command) => run_async(cli.config.as_deref(), |settings| {
             catalog_cmd::run(command, settings)
+        }),
+        Command::Bench(command) => run_async(cli.config.as_deref(), |settings| {
+            bench_cmd::run(command, settings)
         }),
     }
 }

@@ -27,10 +27,13 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
     if args.demo {
         if store.catalog.is_empty().await? {
             let data = crate::catalog_cmd::demo_data()?;
-            let report = store.catalog.import(&data, jiff::Timestamp::now()).await?;
+            let now = jiff::Timestamp::now();
+            let report = store.catalog.import(&data, now).await?;
+            let accounts = tongban_web::auth::create_demo_accounts(&store, now).await?;
             tracing::info!(
                 items = report.items_created,
                 bundles = report.bundles_created,
+                accounts,
                 "demo content loaded"
             );
         } else {
@@ -39,16 +42,36 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     let address = listener.local_addr()?;
-    let app = tongban_web::App::new(store, std::sync::Arc::new(tongban_web::SystemClock)).await?;
+    let clock: std::sync::Arc<dyn tongban_domain::clock::Clock> =
+        std::sync::Arc::new(tongban_web::SystemClock);
+    // Uploaded materials live beside the SQLite file, under the data folder (also with PostgreSQL).
+    let objects_folder = settings.data.join("objects");
+    std::fs::create_dir_all(&objects_folder)?;
+    let objects = std::sync::Arc::new(object_store::local::LocalFileSystem::new_with_prefix(
+        &objects_folder,
+    )?);
+    let app = tongban_web::App::with_objects(store.clone(), clock.clone(), objects).await?;
+    // Webhook deliveries run beside the server and stop with it (or when `run` returns early and
+    // drops the sender).
+    let (stop_webhooks, webhooks_stopped) = tokio::sync::oneshot::channel::<()>();
+    let webhooks = tokio::spawn(tongban_web::webhooks::run(store, clock, async move {
+        let _ = webhooks_stopped.await;
+    }));
     println!("tongban is running at http://{address}/");
     if args.demo {
         println!(
             "demo accounts (password: tongban-demo): citizen, citizen2, enterprise, clerk, approver, chief, agent, operator, dispatcher, handler, admin"
         );
     }
-    axum::serve(listener, app.router())
+    // Connect info gives handlers the client address (the sign-in throttle counts per address).
+    let service = app
+        .router()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    let _ = stop_webhooks.send(());
+    let _ = webhooks.await;
     Ok(())
 }
 

@@ -11,6 +11,7 @@
 //! - [`catalog`]: the service catalog (事项目录): items, materials, situational guidance, data
 //!   elements, licence types and "one thing" bundles (一件事), with versioning;
 //! - [`org`]: regions, departments, halls, windows, staff and the demo parties.
+//! - [`access`]: the sign-in throttle and the actor a department system's API token acts as.
 //!
 //! ```
 //! use tongban_domain::ids::IdNumber;
@@ -18,10 +19,12 @@
 //! assert_eq!(id.birth_date().year(), 1949);
 //! ```
 
+pub mod access;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod clock;
 pub mod ids;
 pub mod keys;
+pub mod licences;
 pub mod org;

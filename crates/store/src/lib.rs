@@ -20,9 +20,13 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bench;
 pub mod error;
 pub mod files;
 pub mod model;
+mod model_accounts;
+mod model_cases;
+mod model_webhooks;
 pub mod ports;
 pub mod postgres;
 pub mod sqlite;
@@ -34,7 +38,9 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 pub use error::StoreError;
-pub use ports::CatalogStore;
+pub use ports::AccountStore;
+pub use ports::WebhookStore;
+pub use ports::{CaseStore, CatalogStore};
 
 /// Which engine, and where.
 #[derive(Debug, Clone)]
@@ -66,6 +72,9 @@ impl Engine {
 pub struct Store {
     pub engine: Engine,
     pub catalog: Arc<dyn CatalogStore>,
+    pub accounts: Arc<dyn AccountStore>,
+    pub cases: Arc<dyn CaseStore>,
+    pub webhooks: Arc<dyn WebhookStore>,
     backend: Backend,
 }
 
@@ -83,6 +92,9 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
             Ok(Store {
                 engine: Engine::Sqlite,
                 catalog: Arc::new(store.clone()),
+                accounts: Arc::new(store.clone()),
+                cases: Arc::new(store.clone()),
+                webhooks: Arc::new(store.clone()),
                 backend: Backend::Sqlite(store),
             })
         }
@@ -91,6 +103,9 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
             Ok(Store {
                 engine: Engine::Postgres,
                 catalog: Arc::new(store.clone()),
+                accounts: Arc::new(store.clone()),
+                cases: Arc::new(store.clone()),
+                webhooks: Arc::new(store.clone()),
                 backend: Backend::Postgres(store),
             })
         }

@@ -115,6 +115,7 @@ pub struct Vocabulary {
     pub themes: Vec<Theme>,
     pub data_elements: Vec<DataElement>,
     pub licence_types: Vec<LicenceType>,
+    pub workflows: Vec<tongban_domain::cases::Workflow>,
 }
 
 /// What an import changed.
@@ -127,3 +128,7 @@ pub struct ImportReport {
     pub bundles_updated: u32,
     pub bundles_unchanged: u32,
 }
+
+pub use crate::model_accounts::*;
+pub use crate::model_cases::*;
+pub use crate::model_webhooks::*;

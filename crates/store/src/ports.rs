@@ -80,3 +80,175 @@ pub trait CatalogStore: Send + Sync + std::fmt::Debug {
         at: Timestamp,
     ) -> Result<VersionInfo, StoreError>;
 }
+
+/// Cases, their events and what they produce (licences, outbox messages, logs).
+#[async_trait]
+pub trait CaseStore: Send + Sync + std::fmt::Debug {
+    /// Stores a new case, assigning its 办件编号 (implementation code + date + sequence) in the
+    /// same transaction as its events and outbox messages. The number is also written into each
+    /// outbox payload's `number` field and into audit entries with an empty target. Returns the
+    /// case with its number.
+    async fn create_case(
+        &self,
+        write: crate::model::CaseWrite,
+    ) -> Result<tongban_domain::cases::Case, StoreError>;
+    /// Stores a changed case if it is still at `expected_version` (else `StaleVersion`), with its
+    /// events, outbox messages, licence and log entries, all in one transaction.
+    async fn save_case(
+        &self,
+        write: crate::model::CaseWrite,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
+    async fn case(&self, id: uuid::Uuid)
+    -> Result<Option<tongban_domain::cases::Case>, StoreError>;
+    async fn case_by_number(
+        &self,
+        number: &str,
+    ) -> Result<Option<tongban_domain::cases::Case>, StoreError>;
+    async fn case_events(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Vec<crate::model::StoredEvent>, StoreError>;
+    async fn list_cases(
+        &self,
+        filter: &crate::model::CaseFilter,
+    ) -> Result<crate::model::CasePage, StoreError>;
+    async fn licence(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<tongban_domain::licences::Licence>, StoreError>;
+    /// Every licence version a holder has, newest first.
+    async fn licences_of(
+        &self,
+        holder: &str,
+    ) -> Result<Vec<tongban_domain::licences::Licence>, StoreError>;
+    /// Appends log entries outside a case change (e.g. reads of a person's data).
+    async fn record(
+        &self,
+        audit: Vec<crate::model::AuditEntry>,
+        access: Vec<crate::model::DataAccess>,
+    ) -> Result<(), StoreError>;
+    /// A person's own data-access log, newest first.
+    async fn access_log(
+        &self,
+        subject: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::model::DataAccess>, StoreError>;
+    /// The audit log of a target (e.g. a case number), oldest first.
+    async fn audit_log(&self, target: &str) -> Result<Vec<crate::model::AuditEntry>, StoreError>;
+    /// Outbox messages after a position (created_at, id), oldest first, for the dispatcher.
+    async fn outbox_after(
+        &self,
+        after: Option<(jiff::Timestamp, uuid::Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<crate::model::OutboxMessage>, StoreError>;
+}
+
+/// Sign-in accounts, sessions and the API tokens of department systems.
+#[async_trait]
+pub trait AccountStore: Send + Sync + std::fmt::Debug {
+    /// Creates or replaces accounts (by account name) in one transaction; returns how many were
+    /// written. An existing account keeps its `created_at`.
+    async fn upsert_accounts(
+        &self,
+        accounts: &[crate::model::NewAccount],
+        at: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// The account with its password hash and its staff roles (one query).
+    async fn find_account(
+        &self,
+        account: &tongban_domain::keys::AccountName,
+    ) -> Result<Option<crate::model::AccountRecord>, StoreError>;
+
+    /// Stores a session; the account's expired sessions are removed in the same transaction.
+    async fn create_session(&self, session: &crate::model::NewSession) -> Result<(), StoreError>;
+
+    /// The session with this token hash if it has not expired at `at`, with its account's
+    /// profile and roles (one query).
+    async fn find_session(
+        &self,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<crate::model::SessionRecord>, StoreError>;
+
+    /// Removes a session; returns whether there was one.
+    async fn delete_session(&self, token_hash: &str) -> Result<bool, StoreError>;
+
+    /// Stores a new API token and returns it (without its secret).
+    async fn create_api_token(
+        &self,
+        token: &crate::model::NewApiToken,
+    ) -> Result<crate::model::ApiTokenRecord, StoreError>;
+
+    /// The unrevoked API token with this hash.
+    async fn find_api_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<crate::model::ApiTokenRecord>, StoreError>;
+
+    /// Revokes an API token; returns false when there is no unrevoked token with this id.
+    async fn revoke_api_token(&self, id: uuid::Uuid, at: Timestamp) -> Result<bool, StoreError>;
+
+    /// Every API token, revoked ones included, oldest first.
+    async fn list_api_tokens(&self) -> Result<Vec<crate::model::ApiTokenRecord>, StoreError>;
+}
+
+/// Webhook subscriptions of department systems and the deliveries of outbox messages to them
+/// (SPEC §2 "Webhooks"). Fan-out is idempotent: one delivery per (subscription, message).
+#[async_trait]
+pub trait WebhookStore: Send + Sync + std::fmt::Debug {
+    async fn create_subscription(
+        &self,
+        subscription: &crate::model::NewSubscription,
+    ) -> Result<crate::model::Subscription, StoreError>;
+    /// Every subscription, inactive ones included, oldest first.
+    async fn list_subscriptions(&self) -> Result<Vec<crate::model::Subscription>, StoreError>;
+    /// Stops a subscription; its pending deliveries become dead in the same transaction.
+    /// Returns false when there is no active subscription with this id.
+    async fn deactivate_subscription(&self, id: uuid::Uuid) -> Result<bool, StoreError>;
+    /// In one transaction: reads up to `limit` outbox messages past the fan-out cursor (in the
+    /// order of [`CaseStore::outbox_after`]) written at or before `settled_before`, creates one
+    /// pending delivery due at `at` per matching active subscription, and advances the cursor.
+    async fn fan_out(
+        &self,
+        settled_before: Timestamp,
+        at: Timestamp,
+        limit: u32,
+    ) -> Result<crate::model::FanOutReport, StoreError>;
+    /// Claims up to `limit` pending deliveries due at `now` (of active subscriptions), oldest
+    /// due first: their `next_attempt_at` moves to `lease_until`, so that another dispatcher
+    /// does not send them meanwhile and a crash mid-send retries them when the lease lapses.
+    async fn claim_due_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<crate::model::DueDelivery>, StoreError>;
+    /// Records a successful attempt; false when the delivery is not pending.
+    async fn mark_delivered(
+        &self,
+        id: uuid::Uuid,
+        status: u16,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// Records a failed attempt: retry later, or dead; false when the delivery is not pending.
+    async fn mark_failed(
+        &self,
+        id: uuid::Uuid,
+        failure: &crate::model::DeliveryFailure,
+    ) -> Result<bool, StoreError>;
+    /// Deliveries, newest first.
+    async fn list_deliveries(
+        &self,
+        filter: &crate::model::DeliveryFilter,
+    ) -> Result<Vec<crate::model::Delivery>, StoreError>;
+    async fn delivery(&self, id: uuid::Uuid) -> Result<Option<crate::model::Delivery>, StoreError>;
+    /// Makes a dead delivery pending again, due at `at`, with its attempts reset. `NotFound`
+    /// without such a delivery; `Conflict` when it is not dead or its subscription is inactive.
+    async fn resend(
+        &self,
+        id: uuid::Uuid,
+        at: Timestamp,
+    ) -> Result<crate::model::Delivery, StoreError>;
+}

@@ -76,3 +76,6 @@ impl PostgresStore {
 }
 
 include!("sql/catalog.rs");
+include!("sql/accounts.rs");
+include!("sql/cases.rs");
+include!("sql/webhooks.rs");

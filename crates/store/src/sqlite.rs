@@ -17,33 +17,44 @@ type Db = sqlx::Sqlite;
 /// SQLite storage with a single-connection write pool and a read pool.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: Writer,
+    pub(crate) writer: Writer,
     read: sqlx::SqlitePool,
 }
 
 type Adapter = SqliteStore;
 
+/// The options of every connection to the database in `folder` (the raw-SQL benchmark in
+/// [`crate::bench`] uses them too, so that it writes with the same durability).
+pub(crate) fn connect_options(folder: &Path) -> Result<SqliteConnectOptions, StoreError> {
+    Ok(SqliteConnectOptions::from_str("sqlite://")?
+        .filename(folder.join("tongban.sqlite3"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: a commit is on disk before it is acknowledged (no acknowledged write lost).
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10)))
+}
+
 impl SqliteStore {
     /// Opens (creating when missing) `tongban.sqlite3` in the folder and migrates it.
     pub async fn open(folder: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(folder)?;
-        let options = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(folder.join("tongban.sqlite3"))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit is on disk before it is acknowledged (no acknowledged write lost).
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+        let options = connect_options(folder)?;
         let mut write = options.connect().await?;
         sqlx::migrate!("migrations/sqlite").run(&mut write).await?;
-        let readers = std::thread::available_parallelism().map_or(4, |n| n.get().max(2) * 2);
+        // One reader per core: each reader is a thread that SQLite work hops to, and more
+        // readers than cores only add context switches (`tongban bench lifecycle` measured it).
+        let readers = std::thread::available_parallelism().map_or(4, |n| n.get().max(2));
         let read = SqlitePoolOptions::new()
             .max_connections(u32::try_from(readers).unwrap_or(4))
+            // A local read-only connection does not go stale; the ping before every acquire
+            // would be one more round trip to the connection's thread per query.
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
         Ok(SqliteStore {
-            writer: Writer::start(write),
+            writer: Writer::start(write)?,
             read,
         })
     }
@@ -85,3 +96,6 @@ impl SqliteStore {
 }
 
 include!("sql/catalog.rs");
+include!("sql/accounts.rs");
+include!("sql/cases.rs");
+include!("sql/webhooks.rs");

@@ -109,6 +109,17 @@ pub fn test_time() -> jiff::Timestamp {
     jiff::Timestamp::from_second(1_772_413_200).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
+/// Writes outbox messages as a case change would, without the case (for the webhook tests).
+pub async fn insert_outbox(
+    store: &Store,
+    messages: Vec<crate::model::OutboxMessage>,
+) -> Result<(), StoreError> {
+    match &store.backend {
+        crate::Backend::Sqlite(adapter) => adapter.insert_outbox_for_tests(messages).await,
+        crate::Backend::Postgres(adapter) => adapter.insert_outbox_for_tests(messages).await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

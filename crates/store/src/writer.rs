@@ -1,5 +1,6 @@
-//! Group commit for SQLite: one writer task owns the only write connection and commits the work
-//! of many concurrent requests in one transaction, each request inside its own savepoint.
+//! Group commit for SQLite: one writer task (on its own thread) owns the only write connection and
+//! commits the work of many concurrent requests in one transaction, each request inside its own
+//! savepoint.
 //!
 //! SQLite serialises writers, and with `synchronous = FULL` every commit waits for the disk. One
 //! transaction per request would make throughput the number of disk syncs per second; batching
@@ -10,6 +11,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
@@ -35,14 +38,50 @@ const MAX_BATCH: usize = 256;
 #[derive(Debug, Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    counters: Arc<Counters>,
+}
+
+/// How many batches the writer has committed and how many requests they held (for
+/// `tongban bench`, which sizes its raw-SQL transactions like the writer's batches).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    pub batches: u64,
+    pub jobs: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    batches: AtomicU64,
+    jobs: AtomicU64,
 }
 
 impl Writer {
-    /// Starts the writer task on a dedicated connection.
-    pub fn start(connection: SqliteConnection) -> Writer {
+    /// Starts the writer on a dedicated connection, in a thread of its own.
+    ///
+    /// The writer awaits every statement of every request on SQLite's connection thread; on the
+    /// application's runtime each of those wake-ups would queue behind the requests' own work.
+    /// Its own thread with a small runtime without an I/O driver (parking is a plain futex)
+    /// keeps the one writer moving: `tongban bench lifecycle` measured about 20% more cases per
+    /// second on two cores than with a task on the shared runtime.
+    pub fn start(connection: SqliteConnection) -> Result<Writer, StoreError> {
         let (jobs, receiver) = mpsc::channel::<Job>(4096);
-        tokio::spawn(run(connection, receiver));
-        Writer { jobs }
+        let counters = Arc::new(Counters::default());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        let task_counters = counters.clone();
+        std::thread::Builder::new()
+            .name("tongban-writer".into())
+            .spawn(move || runtime.block_on(run(connection, receiver, task_counters)))?;
+        Ok(Writer { jobs, counters })
+    }
+
+    /// Batches and requests handled so far.
+    pub fn stats(&self) -> WriterStats {
+        WriterStats {
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            jobs: self.counters.jobs.load(Ordering::Relaxed),
+        }
     }
 
     /// Runs `work` in the next batch and answers after that batch is committed.
@@ -80,7 +119,11 @@ impl Writer {
     }
 }
 
-async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>) {
+async fn run(
+    mut connection: SqliteConnection,
+    mut receiver: mpsc::Receiver<Job>,
+    counters: Arc<Counters>,
+) {
     while let Some(first) = receiver.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -89,6 +132,10 @@ async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>
                 Err(_) => break,
             }
         }
+        counters.batches.fetch_add(1, Ordering::Relaxed);
+        counters
+            .jobs
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         let completions = run_batch(&mut connection, batch).await;
         let (completions, commit_error) = match completions {
             Ok(completions) => (completions, None),
@@ -115,32 +162,45 @@ async fn run_batch(connection: &mut SqliteConnection, batch: Vec<Job>) -> BatchR
             return Err((Vec::new(), error.to_string()));
         }
     };
-    for job in batch {
-        let savepoint = transaction.begin().await;
-        let mut savepoint = match savepoint {
-            Ok(savepoint) => savepoint,
-            Err(error) => {
-                // The job is dropped unrun; its caller is answered with an error.
-                tracing::error!(error = %error, "cannot open a savepoint");
-                continue;
-            }
+    let jobs = batch.len();
+    // Each job runs inside the savepoint `tongban_job`. Closing one job's savepoint and opening
+    // the next one's go to SQLite's thread as one statement list: one round trip per job.
+    if let Err(error) = sqlx::raw_sql(OPEN).execute(&mut *transaction).await {
+        // Nothing ran. Dropping the jobs answers their callers with an error.
+        tracing::error!(error = %error, "cannot open a savepoint");
+        return Err((Vec::new(), error.to_string()));
+    }
+    for (index, job) in batch.into_iter().enumerate() {
+        let completion = job(&mut transaction).await;
+        let last = index + 1 == jobs;
+        let close = match (completion.ok, last) {
+            (true, false) => RELEASE_AND_OPEN,
+            (true, true) => RELEASE,
+            (false, false) => ROLLBACK_AND_OPEN,
+            (false, true) => ROLLBACK,
         };
-        let completion = job(&mut savepoint).await;
-        let closed = if completion.ok {
-            savepoint.commit().await
-        } else {
-            savepoint.rollback().await
-        };
-        if let Err(error) = closed {
-            tracing::error!(error = %error, "closing a savepoint failed");
-        }
+        let closed = sqlx::raw_sql(close).execute(&mut *transaction).await;
         completions.push(completion);
+        if let Err(error) = closed {
+            // The transaction is in an unknown state: the jobs not run yet are dropped (their
+            // callers are answered with an error) and the commit decides for the others.
+            tracing::error!(error = %error, "closing a savepoint failed");
+            break;
+        }
     }
     match transaction.commit().await {
         Ok(()) => Ok(completions),
         Err(error) => Err((completions, error.to_string())),
     }
 }
+
+/// The savepoint around each request's work (the name is reused: it is released first).
+const OPEN: &str = "SAVEPOINT tongban_job";
+const RELEASE: &str = "RELEASE SAVEPOINT tongban_job";
+const RELEASE_AND_OPEN: &str = "RELEASE SAVEPOINT tongban_job; SAVEPOINT tongban_job";
+const ROLLBACK: &str = "ROLLBACK TO SAVEPOINT tongban_job; RELEASE SAVEPOINT tongban_job";
+const ROLLBACK_AND_OPEN: &str =
+    "ROLLBACK TO SAVEPOINT tongban_job; RELEASE SAVEPOINT tongban_job; SAVEPOINT tongban_job";
 
 #[cfg(test)]
 mod tests {
@@ -159,7 +219,7 @@ mod tests {
         sqlx::query("CREATE TABLE t (x INTEGER PRIMARY KEY)")
             .execute(&mut connection)
             .await?;
-        Ok((Writer::start(connection), folder))
+        Ok((Writer::start(connection)?, folder))
     }
 
     fn insert(writer: &Writer, x: i64) -> impl Future<Output = Result<i64, StoreError>> + use<> {
@@ -211,6 +271,74 @@ mod tests {
             count, 200,
             "every acknowledged write is there, the failed one is not"
         );
+        Ok(())
+    }
+
+    /// A job that wrote a row and then failed: its row is rolled back, its neighbours in the
+    /// batch (before and after it, and as the last job of a batch) commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_is_undone_whole_wherever_it_is_in_the_batch()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let (writer, _folder) = writer_with_table().await?;
+        let mut tasks = Vec::new();
+        for x in 0..100_i64 {
+            let writer = writer.clone();
+            tasks.push(tokio::spawn(async move {
+                writer
+                    .write(move |connection| {
+                        Box::pin(async move {
+                            sqlx::query("INSERT INTO t (x) VALUES ($1)")
+                                .bind(x)
+                                .execute(&mut *connection)
+                                .await?;
+                            if x % 3 == 0 {
+                                return Err(StoreError::corrupt("fails after writing"));
+                            }
+                            Ok(x)
+                        })
+                    })
+                    .await
+            }));
+        }
+        let mut ok = 0;
+        for task in tasks {
+            if task.await?.is_ok() {
+                ok += 1;
+            }
+        }
+        let rows: Vec<i64> = writer
+            .write(|connection| {
+                Box::pin(async move {
+                    Ok(sqlx::query_scalar("SELECT x FROM t ORDER BY x")
+                        .fetch_all(&mut *connection)
+                        .await?)
+                })
+            })
+            .await?;
+        assert_eq!(ok, 66);
+        assert_eq!(rows, (0..100).filter(|x| x % 3 != 0).collect::<Vec<_>>());
+        // A lone failing job (the whole batch) leaves nothing behind either.
+        let alone = writer
+            .write(|connection| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO t (x) VALUES (1000)")
+                        .execute(&mut *connection)
+                        .await?;
+                    Err::<(), _>(StoreError::corrupt("fails after writing"))
+                })
+            })
+            .await;
+        assert!(alone.is_err());
+        let count: i64 = writer
+            .write(|connection| {
+                Box::pin(async move {
+                    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM t WHERE x = 1000")
+                        .fetch_one(&mut *connection)
+                        .await?)
+                })
+            })
+            .await?;
+        assert_eq!(count, 0);
         Ok(())
     }
 }

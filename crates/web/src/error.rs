@@ -152,6 +152,10 @@ impl From<tongban_domain::cases::CaseError> for ApiError {
             CaseError::Invalid(_) => ErrorCode::InvalidAction,
             CaseError::StaleVersion { .. } => ErrorCode::StaleVersion,
             CaseError::Calendar(_) => ErrorCode::CalendarYearNotLoaded,
+            CaseError::InvalidApplication(problems) => {
+                return ApiError::new(ErrorCode::InvalidApplication, error.to_string())
+                    .with_details(serde_json::json!({ "problems": problems }));
+            }
         };
         ApiError::new(code, error.to_string())
     }
@@ -162,6 +166,9 @@ impl From<tongban_store::StoreError> for ApiError {
         match &error {
             tongban_store::StoreError::NotFound { what } => {
                 ApiError::new(ErrorCode::NotFound, format!("{what} not found"))
+            }
+            tongban_store::StoreError::StaleVersion { .. } => {
+                ApiError::new(ErrorCode::StaleVersion, error.to_string())
             }
             tongban_store::StoreError::Conflict(message) => {
                 ApiError::new(ErrorCode::Conflict, message.clone())

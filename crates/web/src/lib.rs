@@ -1,5 +1,6 @@
 //! The web layer of tongban: the JSON API under `/api/v1` (with its OpenAPI document) and the
 //! server-rendered pages (askama templates, Chinese first with English available).
+//! [`webhooks`] delivers the outbox to department systems (a background task of `tongban serve`).
 //!
 //! Handlers are short: extract, check, call the store or the domain, map to a response. Errors go
 //! through the one table in [`error`]. The router is built by [`App::router`]; tests start it on
@@ -14,10 +15,12 @@
 //! ```
 
 pub mod api;
+pub mod auth;
 pub mod error;
 pub mod lookup;
 pub mod pages;
 pub mod services;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -47,6 +50,12 @@ pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub lookup: SharedLookup,
+    /// Uploaded materials (a local folder in production, memory in tests).
+    pub objects: Arc<dyn object_store::ObjectStore>,
+    /// The official working-day calendar, for deadlines.
+    pub calendar: Arc<tongban_domain::calendar::Calendar>,
+    /// Sign-in state (the throttle); see [`auth`].
+    pub auth: auth::AuthState,
 }
 
 impl AppState {
@@ -63,13 +72,34 @@ pub struct App {
 }
 
 impl App {
+    /// An app whose uploads are kept in memory (tests, previews).
     pub async fn new(store: Store, clock: Arc<dyn Clock>) -> Result<App, StoreError> {
+        App::with_objects(
+            store,
+            clock,
+            Arc::new(object_store::memory::InMemory::new()),
+        )
+        .await
+    }
+
+    /// An app whose uploads go to `objects` (a local folder under `--data` for `tongban serve`).
+    pub async fn with_objects(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        objects: Arc<dyn object_store::ObjectStore>,
+    ) -> Result<App, StoreError> {
         let lookup = SharedLookup::new(Lookup::load(&store).await?);
+        let calendar = tongban_domain::calendar::Calendar::official().map_err(|e| {
+            StoreError::Corrupt(format!("the official calendar data is broken: {e}"))
+        })?;
         Ok(App {
             state: AppState {
                 store,
                 clock,
                 lookup,
+                objects,
+                calendar: Arc::new(calendar),
+                auth: auth::AuthState::default(),
             },
         })
     }

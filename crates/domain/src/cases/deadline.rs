@@ -58,11 +58,22 @@ pub fn due_date(
                 .map_err(|e| CalendarError::InvalidData {
                     reason: e.to_string(),
                 })?;
-            calendar.add_working_days(end, extra_working_days)
+            let end = calendar.add_working_days(end, extra_working_days)?;
+            // A period in calendar days whose last day is a holiday ends on the next working
+            // day (《民法典》 art. 203).
+            next_working_day_from(calendar, end)
         }
         // Hour limits (immediate items) fall due on the day of acceptance, plus any extension.
         TimeUnit::Hours => calendar.add_working_days(accepted_on, extra_working_days),
     }
+}
+
+/// `date` itself when it is a working day, else the next working day.
+fn next_working_day_from(calendar: &Calendar, date: Date) -> Result<Date, CalendarError> {
+    if calendar.is_workday(date)? {
+        return Ok(date);
+    }
+    calendar.add_working_days(date, 1)
 }
 
 /// The warning state of a due date seen from `today`: red after it, yellow when no more than a
@@ -124,6 +135,30 @@ mod tests {
         };
         let suspended = due_date(&official(), date(2026, 3, 2), &limit, 0, &[suspension])?;
         assert_eq!(suspended, date(2026, 3, 11));
+        Ok(())
+    }
+
+    #[test]
+    fn a_calendar_day_limit_ending_in_the_may_day_holiday_moves_to_the_next_working_day()
+    -> Result<(), CalendarError> {
+        // 2026-03-02 + 60 days = 2026-05-01, inside 5/1–5/5; the next working day is 5/6.
+        let limit = TimeLimit {
+            value: 60,
+            unit: TimeUnit::NaturalDays,
+        };
+        assert_eq!(
+            due_date(&official(), date(2026, 3, 2), &limit, 0, &[])?,
+            date(2026, 5, 6)
+        );
+        // Ending on an ordinary working day, nothing moves: 2026-03-02 + 30 = 2026-04-01 (Wed).
+        let limit = TimeLimit {
+            value: 30,
+            unit: TimeUnit::NaturalDays,
+        };
+        assert_eq!(
+            due_date(&official(), date(2026, 3, 2), &limit, 0, &[])?,
+            date(2026, 4, 1)
+        );
         Ok(())
     }
 

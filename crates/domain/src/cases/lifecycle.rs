@@ -386,7 +386,15 @@ pub fn apply(case: &Case, command: &Command, context: &Context<'_>) -> Result<Ou
             event(EventKind::Resubmitted, None);
         }
         Command::SupplyMaterial { material } => {
-            if case.accepted_on.is_none() {
+            // A 容缺 material completes the file while it is handled, not after the decision.
+            if case.accepted_on.is_none()
+                || !matches!(
+                    case.state,
+                    CaseState::InProgress { .. }
+                        | CaseState::Suspended { .. }
+                        | CaseState::Correction
+                )
+            {
                 return Err(illegal(command, case));
             }
             require(
@@ -578,7 +586,9 @@ pub fn apply(case: &Case, command: &Command, context: &Context<'_>) -> Result<Ou
             )?;
             require_text(reason, "the reason")?;
             let limit = max_extension(case);
-            if *days == 0 || case.extension_days + days > limit {
+            // Fix: `extension_days + days` overflowed (a panic in debug builds) for a huge `days`
+            // after an earlier extension; compare without overflowing.
+            if *days == 0 || case.extension_days.saturating_add(*days) > limit {
                 return Err(CaseError::Invalid(format!(
                     "an extension is 1 to {limit} working days in all (already {})",
                     case.extension_days

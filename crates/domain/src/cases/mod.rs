@@ -14,6 +14,7 @@
 //! any state before a decision ─withdraw→ withdrawn
 //! ```
 
+pub mod application;
 pub mod deadline;
 pub mod lifecycle;
 pub mod process;
@@ -359,6 +360,8 @@ pub enum CaseError {
     Forbidden(String),
     #[error("invalid action: {0}")]
     Invalid(String),
+    #[error("the application has {} problem(s): {}", .0.len(), .0.join("; "))]
+    InvalidApplication(Vec<String>),
     #[error(
         "the case was changed by someone else (version {actual}, expected {expected}); reload it"
     )]
@@ -373,6 +376,7 @@ impl CaseError {
             CaseError::IllegalTransition { .. } => "illegal_transition",
             CaseError::Forbidden(_) => "forbidden",
             CaseError::Invalid(_) => "invalid_action",
+            CaseError::InvalidApplication(_) => "invalid_application",
             CaseError::StaleVersion { .. } => "stale_version",
             CaseError::Calendar(error) => error.code(),
         }
@@ -541,3 +545,6 @@ impl Case {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -194,12 +194,13 @@ impl BundleDefinition {
     }
 
     /// One form: every data element asked by the selected members, each once, in first-asked
-    /// order. A field is required when any member requires it.
+    /// order. A field is required when any member requires it. Fields whose condition depends on
+    /// a member's question not answered yet are included, as the member's own guide shows them.
     pub fn merged_form(members: &[&ItemDefinition], answers: &Answers) -> Vec<MergedField> {
         let mut fields: Vec<MergedField> = Vec::new();
         let mut index: BTreeMap<DataElementCode, usize> = BTreeMap::new();
         for item in members {
-            for field in item.form_for(answers) {
+            for field in item.possible_form(answers) {
                 match index.get(&field.element) {
                     Some(&position) => {
                         let merged = &mut fields[position];
@@ -226,7 +227,7 @@ impl BundleDefinition {
         let mut merged: Vec<MergedMaterial> = Vec::new();
         let mut index: BTreeMap<MaterialCode, usize> = BTreeMap::new();
         for item in members {
-            for material in item.materials_for(answers) {
+            for material in item.possible_materials(answers) {
                 match index.get(&material.code) {
                     Some(&position) => {
                         let entry = &mut merged[position];
@@ -252,10 +253,13 @@ impl BundleDefinition {
     /// applicant must bring), trips and days, each member alone versus the bundle.
     pub fn reductions(&self, members: &[&ItemDefinition], answers: &Answers) -> Reductions {
         let required = |m: &&Material| m.requirement == Requirement::Required;
-        let fields_before: usize = members.iter().map(|i| i.form_for(answers).count()).sum();
+        let fields_before: usize = members
+            .iter()
+            .map(|i| i.possible_form(answers).count())
+            .sum();
         let materials_before: usize = members
             .iter()
-            .map(|i| i.materials_for(answers).filter(required).count())
+            .map(|i| i.possible_materials(answers).filter(required).count())
             .sum();
         let visits_before: u32 = members.iter().map(|i| u32::from(i.visits)).sum();
         let days_before: u32 = members

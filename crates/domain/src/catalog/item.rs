@@ -91,6 +91,9 @@ pub struct ItemDefinition {
     pub lists: Vec<NamedList>,
     #[serde(default)]
     pub faq: Vec<Faq>,
+    /// The process definition (a key of `workflows`); default by case type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<QuestionCode>,
     /// Where the facts of this guide come from (an official guide's address).
     pub source: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -330,6 +333,30 @@ impl ItemDefinition {
         self.form
             .iter()
             .filter(|f| f.when.as_ref().is_none_or(|c| c.holds(answers)))
+    }
+
+    /// The form fields that apply or may still apply while some questions are unanswered: what
+    /// a guide shows before the applicant has answered everything.
+    pub fn possible_form<'a>(
+        &'a self,
+        answers: &'a Answers,
+    ) -> impl Iterator<Item = &'a FormField> {
+        self.form
+            .iter()
+            .filter(|f| f.when.as_ref().is_none_or(|c| c.may_hold(answers)))
+    }
+
+    /// The materials that apply or may still apply while some questions are unanswered.
+    pub fn possible_materials<'a>(
+        &'a self,
+        answers: &'a Answers,
+    ) -> impl Iterator<Item = &'a Material> {
+        self.materials
+            .iter()
+            .filter(|m| match (&m.requirement, &m.when) {
+                (Requirement::Conditional, Some(condition)) => condition.may_hold(answers),
+                _ => true,
+            })
     }
 
     /// Checks what one definition can check on its own: codes unique, conditions pointing at

@@ -25,6 +25,8 @@ pub use dictionary::{Audience, DataElement, ElementKind, Holder, LicenceType, Th
 pub use guidance::{Answers, Condition, Question, QuestionOption};
 pub use item::{ItemDefinition, Material, Requirement, TimeLimit};
 
+use crate::cases::Workflow;
+use crate::catalog::codes::CaseType;
 use crate::ids::ImplementationCode;
 use crate::keys::{DataElementCode, LicenceTypeKey, ThemeKey};
 use crate::org::Organisation;
@@ -71,6 +73,8 @@ pub struct CatalogDocument {
     #[serde(default)]
     pub licence_types: Vec<LicenceType>,
     #[serde(default)]
+    pub workflows: Vec<Workflow>,
+    #[serde(default)]
     pub items: Vec<ItemDefinition>,
     #[serde(default)]
     pub bundles: Vec<BundleDefinition>,
@@ -111,6 +115,7 @@ impl CatalogDocument {
         self.themes.extend(other.themes);
         self.data_elements.extend(other.data_elements);
         self.licence_types.extend(other.licence_types);
+        self.workflows.extend(other.workflows);
         self.items.extend(other.items);
         self.bundles.extend(other.bundles);
     }
@@ -143,6 +148,19 @@ impl CatalogDocument {
             "item",
             self.items.iter().map(|i| i.implementation_code.to_string()),
         );
+        let workflows = unique(
+            &mut problems,
+            "workflow",
+            self.workflows.iter().map(|w| w.key.to_string()),
+        );
+        for workflow in &self.workflows {
+            if let Err(error) = workflow.validate() {
+                problems.push(CatalogError::InvalidItem {
+                    code: format!("workflow {}", workflow.key),
+                    reason: error.reason,
+                });
+            }
+        }
         unique(
             &mut problems,
             "bundle",
@@ -193,6 +211,7 @@ impl CatalogDocument {
             if let Some(licence) = &item.result.licence_type {
                 check(&owner, "licence type", licence.as_str(), &licence_types);
             }
+            check(&owner, "workflow", Self::workflow_key_of(item), &workflows);
             for place in &item.places {
                 if let Some(hall) = &place.hall {
                     check(&owner, "hall", hall.as_str(), &halls);
@@ -245,6 +264,21 @@ impl CatalogDocument {
         } else {
             Err(problems)
         }
+    }
+
+    /// The workflow an item uses: its own, else `immediate` for 即办件 and `standard` otherwise.
+    pub fn workflow_key_of(item: &ItemDefinition) -> &str {
+        match (&item.workflow, item.case_type) {
+            (Some(key), _) => key.as_str(),
+            (None, CaseType::Immediate) => "immediate",
+            (None, _) => "standard",
+        }
+    }
+
+    /// The workflow definition an item uses, if the catalog has it.
+    pub fn workflow_for(&self, item: &ItemDefinition) -> Option<&Workflow> {
+        let key = Self::workflow_key_of(item);
+        self.workflows.iter().find(|w| w.key.as_str() == key)
     }
 
     /// Licence types by key, for pages and prefill.

@@ -573,6 +573,17 @@ async fn write_vocabulary(conn: &mut Conn, catalog: &CatalogDocument) -> Result<
         .execute(&mut *conn)
         .await?;
     }
+    for workflow in &catalog.workflows {
+        sqlx::query(
+            "INSERT INTO workflows (key, name, definition) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET name = excluded.name, definition = excluded.definition",
+        )
+        .bind(workflow.key.as_str())
+        .bind(&workflow.name)
+        .bind(Json(workflow))
+        .execute(&mut *conn)
+        .await?;
+    }
     for licence_type in &catalog.licence_types {
         sqlx::query(
             "INSERT INTO licence_types (key, name, type_code, definition) VALUES ($1, $2, $3, $4) \
@@ -768,6 +779,7 @@ impl CatalogStore for Adapter {
                 themes: vocabulary.themes,
                 data_elements: vocabulary.data_elements,
                 licence_types: vocabulary.licence_types,
+                workflows: vocabulary.workflows,
                 items: self.published_items().await?.into_values().collect(),
                 bundles: self.published_bundles().await?.into_values().collect(),
             },
@@ -886,6 +898,11 @@ impl CatalogStore for Adapter {
             licence_types: definitions::<LicenceType>(
                 &self.read,
                 "SELECT definition FROM licence_types ORDER BY key",
+            )
+            .await?,
+            workflows: definitions::<tongban_domain::cases::Workflow>(
+                &self.read,
+                "SELECT definition FROM workflows ORDER BY key",
             )
             .await?,
         })

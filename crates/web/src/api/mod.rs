@@ -1,6 +1,9 @@
 //! The JSON API under `/api/v1`, one module per context, collected into one OpenAPI document.
 
+pub mod auth;
+pub mod cases;
 pub mod catalog;
+pub mod webhooks;
 
 use std::sync::LazyLock;
 
@@ -32,6 +35,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(openapi_document))
         .merge(catalog::router())
+        .merge(webhooks::router())
+        .merge(auth::router())
+        .merge(cases::router())
 }
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =

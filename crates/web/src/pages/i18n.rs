@@ -145,6 +145,14 @@ pub struct Labels {
     pub lists: &'static str,
     pub one_thing: &'static str,
     pub one_class: &'static str,
+    pub sign_in: &'static str,
+    pub sign_out: &'static str,
+    pub account_name: &'static str,
+    pub password: &'static str,
+    pub signed_in_as: &'static str,
+    pub login_failed: &'static str,
+    pub login_throttled: &'static str,
+    pub login_expired: &'static str,
 }
 
 pub static ZH: Labels = Labels {
@@ -231,6 +239,14 @@ pub static ZH: Labels = Labels {
     lists: "办理机构清单",
     one_thing: "一件事",
     one_class: "一类事",
+    sign_in: "登录",
+    sign_out: "退出登录",
+    account_name: "账号",
+    password: "密码",
+    signed_in_as: "当前登录",
+    login_failed: "账号或密码错误。",
+    login_throttled: "尝试次数过多,请 5 分钟后再试。",
+    login_expired: "页面已过期,请重新提交。",
 };
 
 pub static EN: Labels = Labels {
@@ -317,4 +333,12 @@ pub static EN: Labels = Labels {
     lists: "Where to go",
     one_thing: "One thing",
     one_class: "Staged",
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    account_name: "Account",
+    password: "Password",
+    signed_in_as: "Signed in as",
+    login_failed: "The account or the password is wrong.",
+    login_throttled: "Too many attempts; please try again in 5 minutes.",
+    login_expired: "The form has expired; please submit it again.",
 };

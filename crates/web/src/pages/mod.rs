@@ -2,6 +2,9 @@
 //! English switch, usable on a phone and with the keyboard. Pages work without JavaScript; the
 //! small script only submits the situational questions as soon as an answer changes.
 
+pub mod admin;
+pub mod auth;
+pub mod cases;
 pub mod catalog;
 pub mod i18n;
 
@@ -27,6 +30,9 @@ pub fn router() -> Router<AppState> {
         .route("/lang/{code}", get(switch_language))
         .route("/static/style.css", get(style))
         .route("/static/app.js", get(script))
+        .merge(auth::router())
+        .merge(admin::router())
+        .merge(cases::router())
 }
 
 /// Renders a template into a response; a rendering failure is an internal error.

@@ -1,0 +1,33 @@
+//! `tongban bench …`: throughput and latency, measured against the raw storage limit of the same
+//! engine in the same run (`lifecycle`), and an HTTP load mode against a server on this machine
+//! (`http`). See docs/benchmarks.md.
+
+#[path = "bench/http.rs"]
+mod http;
+#[path = "bench/lifecycle.rs"]
+mod lifecycle;
+#[path = "bench/stats.rs"]
+mod stats;
+
+use clap::Subcommand;
+
+use crate::config::Settings;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Single-item cases end to end through the service layer (submit → accept → approve →
+    /// decide → issue → deliver), then the same rows with plain batched SQL: the ratio.
+    Lifecycle(lifecycle::LifecycleArgs),
+    /// Concurrent applications over HTTP against a running `tongban serve --demo` on this
+    /// machine (loopback only; bounded in count and time).
+    Http(http::HttpArgs),
+}
+
+/// Runs a benchmark. It opens its own fresh stores (never the configured database), so the
+/// settings only set up logging.
+pub async fn run(command: BenchCommand, _settings: Settings) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Lifecycle(args) => lifecycle::run(args).await,
+        BenchCommand::Http(args) => http::run(args).await,
+    }
+}

@@ -1,0 +1,677 @@
+// Portable SQL for the case port, compiled once per engine (see sql/catalog.rs for the scheme).
+
+mod case_sql {
+    use sqlx::types::Json;
+    use sqlx::{QueryBuilder, Row};
+    use tongban_domain::calendar::shanghai_date;
+    use tongban_domain::cases::{Case, CaseEvent};
+    use tongban_domain::licences::Licence;
+
+    use super::{Adapter, Conn, Db};
+    use crate::error::StoreError;
+    use crate::model::{
+        AuditEntry, CaseFilter, CaseOrder, CasePage, CaseSummary, CaseWrite, DataAccess,
+        OutboxMessage, StoredEvent,
+    };
+    use crate::ports::CaseStore;
+    use crate::{from_micros, new_id, to_micros};
+
+    fn date_text(date: Option<jiff::civil::Date>) -> Option<String> {
+        date.map(|d| d.to_string())
+    }
+
+    fn step_of(case: &Case) -> Option<i32> {
+        case.current_step()
+            .and_then(|(index, _)| i32::try_from(index).ok())
+    }
+
+    fn version_i64(version: u64) -> i64 {
+        i64::try_from(version).unwrap_or(i64::MAX)
+    }
+
+    async fn insert_events(
+        conn: &mut Conn,
+        case_id: uuid::Uuid,
+        events: &[CaseEvent],
+    ) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let last: Option<i32> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM case_events WHERE case_id = $1")
+                .bind(case_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        let mut seq = last.unwrap_or(0);
+        for event in events {
+            seq += 1;
+            sqlx::query(
+                "INSERT INTO case_events (case_id, seq, at, kind, actor, department, public, document) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(case_id)
+            .bind(seq)
+            .bind(to_micros(event.at))
+            .bind(event.kind.name())
+            .bind(event.actor.as_str())
+            .bind(event.department.as_ref().map(|d| d.as_str()))
+            .bind(event.kind.public_text().is_some())
+            .bind(Json(event))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps `case_departments` equal to the departments that countersign the case in its
+    /// workflow (listed on the step, else the item's co-implementing departments).
+    async fn write_co_departments(conn: &mut Conn, case: &Case) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM case_departments WHERE case_id = $1")
+            .bind(case.id)
+            .execute(&mut *conn)
+            .await?;
+        let mut countersigners = std::collections::BTreeSet::new();
+        for step in &case.workflow.steps {
+            if let tongban_domain::cases::StepKind::Countersign { departments, .. } = &step.kind {
+                let listed = if departments.is_empty() {
+                    &case.co_departments
+                } else {
+                    departments
+                };
+                countersigners.extend(listed.iter().filter(|d| **d != case.department));
+            }
+        }
+        for department in countersigners {
+            sqlx::query(
+                "INSERT INTO case_departments (case_id, department) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(case.id)
+            .bind(department.as_str())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_side_effects(conn: &mut Conn, write: &CaseWrite) -> Result<(), StoreError> {
+        for message in &write.outbox {
+            sqlx::query(
+                "INSERT INTO outbox (id, topic, case_id, department, payload, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(message.id)
+            .bind(&message.topic)
+            .bind(message.case_id)
+            .bind(message.department.as_ref().map(|d| d.as_str()))
+            .bind(Json(&message.payload))
+            .bind(to_micros(message.created_at))
+            .execute(&mut *conn)
+            .await?;
+        }
+        if let Some(licence) = &write.licence {
+            insert_licence(conn, licence).await?;
+        }
+        insert_logs(conn, &write.audit, &write.access).await
+    }
+
+    async fn insert_licence(conn: &mut Conn, licence: &Licence) -> Result<(), StoreError> {
+        let issued_at = licence.history.first().map_or(0, |h| to_micros(h.at));
+        sqlx::query(
+            "INSERT INTO licences (id, identifier, type_key, holder_identifier, issuer, case_id, version, \
+             status, valid_from, valid_until, issued_at, document) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(new_id(issued_at))
+        .bind(licence.identifier.as_str())
+        .bind(licence.type_key.as_str())
+        .bind(&licence.holder.identifier)
+        .bind(licence.issuer.as_str())
+        .bind(licence.case_id)
+        .bind(i32::from(licence.identifier.version()))
+        .bind(licence.status.code())
+        .bind(licence.valid_from.to_string())
+        .bind(date_text(licence.valid_until))
+        .bind(issued_at)
+        .bind(Json(licence))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_logs(
+        conn: &mut Conn,
+        audit: &[AuditEntry],
+        access: &[DataAccess],
+    ) -> Result<(), StoreError> {
+        for entry in audit {
+            sqlx::query(
+                "INSERT INTO audit_log (id, at, actor, action, target, department, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(entry.id)
+            .bind(to_micros(entry.at))
+            .bind(&entry.actor)
+            .bind(&entry.action)
+            .bind(&entry.target)
+            .bind(entry.department.as_ref().map(|d| d.as_str()))
+            .bind(&entry.detail)
+            .execute(&mut *conn)
+            .await?;
+        }
+        for entry in access {
+            sqlx::query(
+                "INSERT INTO data_access_log (id, at, subject, actor, actor_name, department, case_id, purpose, what) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(entry.id)
+            .bind(to_micros(entry.at))
+            .bind(&entry.subject)
+            .bind(&entry.actor)
+            .bind(&entry.actor_name)
+            .bind(entry.department.as_ref().map(|d| d.as_str()))
+            .bind(entry.case_id)
+            .bind(&entry.purpose)
+            .bind(&entry.what)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    fn decode_case(row: &<Db as sqlx::Database>::Row) -> Result<Case, StoreError> {
+        let Json(case): Json<Case> = row.try_get("document")?;
+        Ok(case)
+    }
+
+    fn summary(case: Case) -> CaseSummary {
+        let step = case.current_step().map(|(_, step)| step.name.clone());
+        CaseSummary {
+            id: case.id,
+            number: case.number,
+            version: case.version,
+            item_code: case.item_code.to_string(),
+            item_name: case.item_name,
+            department: case.department,
+            applicant_name: case.applicant.name,
+            state: case.state.name().to_owned(),
+            step,
+            submitted_at: case.submitted_at,
+            promised_due: case.promised_due,
+            statutory_due: case.statutory_due,
+            hall: case.hall,
+        }
+    }
+
+    /// Far-future stand-in so that cases without a due date sort last on both engines.
+    const NO_DUE: &str = "9999-12-31";
+
+    fn push_filters(query: &mut QueryBuilder<Db>, filter: &CaseFilter) -> Result<(), StoreError> {
+        let scope = &filter.scope;
+        if !scope.everything {
+            query.push(" AND (1 = 0");
+            if !scope.departments.is_empty() {
+                query.push(" OR department IN (");
+                let mut list = query.separated(", ");
+                for department in &scope.departments {
+                    list.push_bind(department.to_string());
+                }
+                // Cases these departments co-handle (会签) are theirs to see too.
+                query
+                    .push(") OR id IN (SELECT case_id FROM case_departments WHERE department IN (");
+                let mut list = query.separated(", ");
+                for department in &scope.departments {
+                    list.push_bind(department.to_string());
+                }
+                query.push("))");
+            }
+            if !scope.halls.is_empty() {
+                query.push(" OR hall IN (");
+                let mut list = query.separated(", ");
+                for hall in &scope.halls {
+                    list.push_bind(hall.to_string());
+                }
+                query.push(")");
+            }
+            if scope.unassigned {
+                query.push(
+                    " OR (hall IS NULL AND state IN ('submitted', 'pre_reviewed', 'correction'))",
+                );
+            }
+            if let Some(applicant) = &scope.applicant {
+                query
+                    .push(" OR applicant_identifier = ")
+                    .push_bind(applicant.clone());
+            }
+            query.push(")");
+        }
+        if !filter.states.is_empty() {
+            query.push(" AND state IN (");
+            let mut list = query.separated(", ");
+            for state in &filter.states {
+                list.push_bind(state.clone());
+            }
+            query.push(")");
+        }
+        if let Some(department) = &filter.department {
+            query
+                .push(" AND department = ")
+                .push_bind(department.to_string());
+        }
+        if let Some(hall) = &filter.hall {
+            query.push(" AND hall = ").push_bind(hall.to_string());
+        }
+        if let Some(item) = &filter.item_code {
+            query.push(" AND item_code = ").push_bind(item.clone());
+        }
+        if let Some(applicant) = &filter.applicant {
+            query
+                .push(" AND applicant_identifier = ")
+                .push_bind(applicant.clone());
+        }
+        if let Some(today) = filter.overdue_on {
+            // Decided cases met or missed their date for good; a stopped clock (补正, 特别程序)
+            // is not late.
+            query
+                .push(" AND state = 'in_progress' AND promised_due < ")
+                .push_bind(today.to_string());
+        }
+        if let Some(cursor) = &filter.after {
+            let (kind, rest) = cursor
+                .split_once(':')
+                .ok_or_else(|| StoreError::corrupt("malformed cursor"))?;
+            let (key, id) = rest
+                .rsplit_once(':')
+                .ok_or_else(|| StoreError::corrupt("malformed cursor"))?;
+            let id = uuid::Uuid::parse_str(id).map_err(StoreError::corrupt)?;
+            match (kind, filter.order) {
+                ("n", CaseOrder::Newest) => {
+                    let at: i64 = key.parse().map_err(StoreError::corrupt)?;
+                    query
+                        .push(" AND (submitted_at < ")
+                        .push_bind(at)
+                        .push(" OR (submitted_at = ")
+                        .push_bind(at)
+                        .push(" AND id < ")
+                        .push_bind(id)
+                        .push("))");
+                }
+                ("d", CaseOrder::DueFirst) => {
+                    query
+                        .push(" AND (COALESCE(promised_due, '9999-12-31') > ")
+                        .push_bind(key.to_owned())
+                        .push(" OR (COALESCE(promised_due, '9999-12-31') = ")
+                        .push_bind(key.to_owned())
+                        .push(" AND id > ")
+                        .push_bind(id)
+                        .push("))");
+                }
+                _ => {
+                    return Err(StoreError::corrupt(
+                        "the cursor belongs to another ordering",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    impl Adapter {
+        async fn find_case(
+            &self,
+            column: &'static str,
+            value: CaseKey,
+        ) -> Result<Option<Case>, StoreError> {
+            let mut query = QueryBuilder::<Db>::new("SELECT document FROM cases WHERE ");
+            query.push(column).push(" = ");
+            match value {
+                CaseKey::Id(id) => query.push_bind(id),
+                CaseKey::Number(number) => query.push_bind(number),
+            };
+            let row = query.build().fetch_optional(&self.read).await?;
+            row.as_ref().map(decode_case).transpose()
+        }
+    }
+
+    enum CaseKey {
+        Id(uuid::Uuid),
+        Number(String),
+    }
+
+    #[async_trait::async_trait]
+    impl CaseStore for Adapter {
+        async fn create_case(&self, mut write: CaseWrite) -> Result<Case, StoreError> {
+            let Some(mut case) = write.case.clone() else {
+                return Err(StoreError::corrupt("create_case needs a case"));
+            };
+            self.write(move |conn| {
+                Box::pin(async move {
+                    let day = shanghai_date(case.submitted_at).strftime("%Y%m%d").to_string();
+                    let prefix = format!("{}{day}", case.item_code);
+                    let sequence: i64 = sqlx::query_scalar(
+                        "INSERT INTO case_counters (prefix, value) VALUES ($1, 1) \
+                         ON CONFLICT (prefix) DO UPDATE SET value = case_counters.value + 1 RETURNING value",
+                    )
+                    .bind(&prefix)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    case.number = format!("{prefix}{sequence:04}");
+                    // Messages and log entries were built before the number existed.
+                    for message in &mut write.outbox {
+                        if let Some(number) = message.payload.get_mut("number") {
+                            *number = serde_json::Value::String(case.number.clone());
+                        }
+                    }
+                    for entry in &mut write.audit {
+                        if entry.target.is_empty() {
+                            entry.target = case.number.clone();
+                        }
+                    }
+                    sqlx::query(
+                        "INSERT INTO cases (id, number, version, parent_id, item_code, item_version, department, \
+                         applicant_identifier, applicant_account, hall, channel, state, step, submitted_at, \
+                         accepted_on, promised_due, statutory_due, closed_at, updated_at, document) \
+                         VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                    )
+                    .bind(case.id)
+                    .bind(&case.number)
+                    .bind(version_i64(case.version))
+                    .bind(case.item_code.as_str())
+                    .bind(i32::try_from(case.item_version).unwrap_or(i32::MAX))
+                    .bind(case.department.as_str())
+                    .bind(&case.applicant.identifier)
+                    .bind(case.applicant.account.as_ref().map(|a| a.as_str()))
+                    .bind(case.hall.as_ref().map(|h| h.as_str()))
+                    .bind(serde_json::to_value(case.channel).ok().and_then(|v| v.as_str().map(str::to_owned)))
+                    .bind(case.state.name())
+                    .bind(step_of(&case))
+                    .bind(to_micros(case.submitted_at))
+                    .bind(date_text(case.accepted_on))
+                    .bind(date_text(case.promised_due))
+                    .bind(date_text(case.statutory_due))
+                    .bind(case.closed_at.map(to_micros))
+                    .bind(to_micros(case.submitted_at))
+                    .bind(Json(&case))
+                    .execute(&mut *conn)
+                    .await?;
+                    write_co_departments(conn, &case).await?;
+                    insert_events(conn, case.id, &write.events).await?;
+                    insert_side_effects(conn, &write).await?;
+                    Ok(case)
+                })
+            })
+            .await
+        }
+
+        async fn save_case(
+            &self,
+            write: CaseWrite,
+            expected_version: u64,
+        ) -> Result<(), StoreError> {
+            let Some(case) = write.case.clone() else {
+                return Err(StoreError::corrupt("save_case needs a case"));
+            };
+            self.write(move |conn| {
+                Box::pin(async move {
+                    let updated_at = write.events.last().map_or(to_micros(case.submitted_at), |e| to_micros(e.at));
+                    let result = sqlx::query(
+                        "UPDATE cases SET version = $1, department = $2, hall = $3, state = $4, step = $5, \
+                         accepted_on = $6, promised_due = $7, statutory_due = $8, closed_at = $9, updated_at = $10, \
+                         document = $11 WHERE id = $12 AND version = $13",
+                    )
+                    .bind(version_i64(case.version))
+                    .bind(case.department.as_str())
+                    .bind(case.hall.as_ref().map(|h| h.as_str()))
+                    .bind(case.state.name())
+                    .bind(step_of(&case))
+                    .bind(date_text(case.accepted_on))
+                    .bind(date_text(case.promised_due))
+                    .bind(date_text(case.statutory_due))
+                    .bind(case.closed_at.map(to_micros))
+                    .bind(updated_at)
+                    .bind(Json(&case))
+                    .bind(case.id)
+                    .bind(version_i64(expected_version))
+                    .execute(&mut *conn)
+                    .await?;
+                    if result.rows_affected() == 0 {
+                        let actual: Option<i64> = sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
+                            .bind(case.id)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                        return Err(match actual {
+                            None => StoreError::NotFound {
+                                what: format!("case {}", case.id),
+                            },
+                            Some(actual) => StoreError::StaleVersion {
+                                expected: expected_version,
+                                actual: u64::try_from(actual).unwrap_or(0),
+                            },
+                        });
+                    }
+                    write_co_departments(conn, &case).await?;
+                    insert_events(conn, case.id, &write.events).await?;
+                    insert_side_effects(conn, &write).await
+                })
+            })
+            .await
+        }
+
+        async fn case(&self, id: uuid::Uuid) -> Result<Option<Case>, StoreError> {
+            self.find_case("id", CaseKey::Id(id)).await
+        }
+
+        async fn case_by_number(&self, number: &str) -> Result<Option<Case>, StoreError> {
+            self.find_case("number", CaseKey::Number(number.to_owned()))
+                .await
+        }
+
+        async fn case_events(&self, id: uuid::Uuid) -> Result<Vec<StoredEvent>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT seq, public, document FROM case_events WHERE case_id = $1 ORDER BY seq",
+            )
+            .bind(id)
+            .fetch_all(&self.read)
+            .await?;
+            let mut events = Vec::with_capacity(rows.len());
+            for row in rows {
+                let seq: i32 = row.try_get("seq")?;
+                let Json(event): Json<CaseEvent> = row.try_get("document")?;
+                events.push(StoredEvent {
+                    seq: u32::try_from(seq).map_err(StoreError::corrupt)?,
+                    public: row.try_get("public")?,
+                    event,
+                });
+            }
+            Ok(events)
+        }
+
+        async fn list_cases(&self, filter: &CaseFilter) -> Result<CasePage, StoreError> {
+            if filter.scope.is_empty() {
+                return Ok(CasePage {
+                    cases: Vec::new(),
+                    next: None,
+                });
+            }
+            let limit = filter.limit.clamp(1, 500);
+            let mut query = QueryBuilder::<Db>::new(
+                "SELECT submitted_at, COALESCE(promised_due, '9999-12-31') AS sort_due, document FROM cases WHERE 1 = 1",
+            );
+            push_filters(&mut query, filter)?;
+            match filter.order {
+                CaseOrder::Newest => query.push(" ORDER BY submitted_at DESC, id DESC"),
+                CaseOrder::DueFirst => query.push(" ORDER BY sort_due ASC, id ASC"),
+            };
+            query.push(" LIMIT ").push_bind(i64::from(limit) + 1);
+            let rows = query.build().fetch_all(&self.read).await?;
+            let more = rows.len() > limit as usize;
+            let mut cases = Vec::with_capacity(rows.len().min(limit as usize));
+            let mut next = None;
+            for row in rows.iter().take(limit as usize) {
+                let case = decode_case(row)?;
+                next = Some(match filter.order {
+                    CaseOrder::Newest => {
+                        format!("n:{}:{}", row.try_get::<i64, _>("submitted_at")?, case.id)
+                    }
+                    CaseOrder::DueFirst => {
+                        format!("d:{}:{}", row.try_get::<String, _>("sort_due")?, case.id)
+                    }
+                });
+                cases.push(summary(case));
+            }
+            debug_assert!(
+                NO_DUE == "9999-12-31",
+                "the SQL above spells the same stand-in"
+            );
+            Ok(CasePage {
+                cases,
+                next: if more { next } else { None },
+            })
+        }
+
+        async fn licence(&self, identifier: &str) -> Result<Option<Licence>, StoreError> {
+            let row = sqlx::query("SELECT document FROM licences WHERE identifier = $1")
+                .bind(identifier)
+                .fetch_optional(&self.read)
+                .await?;
+            match row {
+                Some(row) => {
+                    let Json(licence): Json<Licence> = row.try_get("document")?;
+                    Ok(Some(licence))
+                }
+                None => Ok(None),
+            }
+        }
+
+        async fn licences_of(&self, holder: &str) -> Result<Vec<Licence>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT document FROM licences WHERE holder_identifier = $1 ORDER BY issued_at DESC, identifier",
+            )
+            .bind(holder)
+            .fetch_all(&self.read)
+            .await?;
+            let mut licences = Vec::with_capacity(rows.len());
+            for row in rows {
+                let Json(licence): Json<Licence> = row.try_get("document")?;
+                licences.push(licence);
+            }
+            Ok(licences)
+        }
+
+        async fn record(
+            &self,
+            audit: Vec<AuditEntry>,
+            access: Vec<DataAccess>,
+        ) -> Result<(), StoreError> {
+            if audit.is_empty() && access.is_empty() {
+                return Ok(());
+            }
+            self.write(move |conn| {
+                Box::pin(async move { insert_logs(conn, &audit, &access).await })
+            })
+            .await
+        }
+
+        async fn access_log(
+            &self,
+            subject: &str,
+            limit: u32,
+        ) -> Result<Vec<DataAccess>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT id, at, subject, actor, actor_name, department, case_id, purpose, what \
+                 FROM data_access_log WHERE subject = $1 ORDER BY at DESC, id DESC LIMIT $2",
+            )
+            .bind(subject)
+            .bind(i64::from(limit.clamp(1, 1000)))
+            .fetch_all(&self.read)
+            .await?;
+            let mut entries = Vec::with_capacity(rows.len());
+            for row in rows {
+                let department: Option<String> = row.try_get("department")?;
+                entries.push(DataAccess {
+                    id: row.try_get("id")?,
+                    at: from_micros(row.try_get("at")?)?,
+                    subject: row.try_get("subject")?,
+                    actor: row.try_get("actor")?,
+                    actor_name: row.try_get("actor_name")?,
+                    department: department
+                        .map(|d| d.parse())
+                        .transpose()
+                        .map_err(StoreError::corrupt)?,
+                    case_id: row.try_get("case_id")?,
+                    purpose: row.try_get("purpose")?,
+                    what: row.try_get("what")?,
+                });
+            }
+            Ok(entries)
+        }
+
+        async fn audit_log(&self, target: &str) -> Result<Vec<AuditEntry>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT id, at, actor, action, target, department, detail FROM audit_log \
+                 WHERE target = $1 ORDER BY at, id",
+            )
+            .bind(target)
+            .fetch_all(&self.read)
+            .await?;
+            let mut entries = Vec::with_capacity(rows.len());
+            for row in rows {
+                let department: Option<String> = row.try_get("department")?;
+                entries.push(AuditEntry {
+                    id: row.try_get("id")?,
+                    at: from_micros(row.try_get("at")?)?,
+                    actor: row.try_get("actor")?,
+                    action: row.try_get("action")?,
+                    target: row.try_get("target")?,
+                    department: department
+                        .map(|d| d.parse())
+                        .transpose()
+                        .map_err(StoreError::corrupt)?,
+                    detail: row.try_get("detail")?,
+                });
+            }
+            Ok(entries)
+        }
+
+        async fn outbox_after(
+            &self,
+            after: Option<(jiff::Timestamp, uuid::Uuid)>,
+            limit: u32,
+        ) -> Result<Vec<OutboxMessage>, StoreError> {
+            let mut query = QueryBuilder::<Db>::new(
+                "SELECT id, topic, case_id, department, payload, created_at FROM outbox WHERE 1 = 1",
+            );
+            if let Some((at, id)) = after {
+                let at = to_micros(at);
+                query
+                    .push(" AND (created_at > ")
+                    .push_bind(at)
+                    .push(" OR (created_at = ")
+                    .push_bind(at)
+                    .push(" AND id > ")
+                    .push_bind(id)
+                    .push("))");
+            }
+            query
+                .push(" ORDER BY created_at, id LIMIT ")
+                .push_bind(i64::from(limit.clamp(1, 1000)));
+            let rows = query.build().fetch_all(&self.read).await?;
+            let mut messages = Vec::with_capacity(rows.len());
+            for row in rows {
+                let department: Option<String> = row.try_get("department")?;
+                let Json(payload): Json<serde_json::Value> = row.try_get("payload")?;
+                messages.push(OutboxMessage {
+                    id: row.try_get("id")?,
+                    topic: row.try_get("topic")?,
+                    case_id: row.try_get("case_id")?,
+                    department: department
+                        .map(|d| d.parse())
+                        .transpose()
+                        .map_err(StoreError::corrupt)?,
+                    payload,
+                    created_at: from_micros(row.try_get("created_at")?)?,
+                });
+            }
+            Ok(messages)
+        }
+    }
+}
