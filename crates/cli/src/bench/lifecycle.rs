@@ -191,11 +191,11 @@ async fn actor(store: &Store, account: &str) -> anyhow::Result<Actor> {
 
 /// The first staff member of the organisation with `role` (for `department` when given).
 fn staff_with(
-    store_org: &tongban_domain::org::Organisation,
+    organisation: &tongban_domain::org::Organisation,
     role: Role,
     department: Option<&str>,
 ) -> Option<String> {
-    store_org
+    organisation
         .staff
         .iter()
         .find(|member| {
