@@ -7,8 +7,12 @@
 #[path = "api/support.rs"]
 mod support;
 
+#[path = "api/auth_flow.rs"]
+mod auth_flow;
 #[path = "api/bundles.rs"]
 mod bundles;
+#[path = "api/cases.rs"]
+mod cases;
 #[path = "api/errors.rs"]
 mod errors;
 #[path = "api/items.rs"]
@@ -19,3 +23,5 @@ mod openapi;
 mod pages;
 #[path = "api/snapshots.rs"]
 mod snapshots;
+#[path = "api/webhooks.rs"]
+mod webhooks;
