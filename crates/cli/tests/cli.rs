@@ -3,6 +3,10 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+/// No acknowledged write is lost when the server is killed (SIGKILL) under load.
+#[path = "cli/kill.rs"]
+mod kill;
+
 fn tongban(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tongban"))
         .args(args)
