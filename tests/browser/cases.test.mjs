@@ -5,26 +5,11 @@
 //
 // Every person has their own browser context (own cookies). The tests below run in order and share the case.
 // The server is the real binary serving the demo city on a free loopback port with a throw-away data folder.
-// Environment:
-//   TONGBAN_BIN      path of the tongban binary (default: ../../target/debug/tongban from this folder)
-//   CHROMIUM_PATH    path of the Chromium binary (default: /usr/bin/chromium)
+// Harness and environment: see harness.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const BIN = resolve(here, process.env.TONGBAN_BIN ?? '../../target/debug/tongban');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(here, 'artifacts');
-const START_TIMEOUT_MS = 60_000;
-const PHONE = { width: 390, height: 844 };
+import { join } from 'node:path';
+import { ARTIFACTS, PHONE, startTongban } from './harness.mjs';
 
 // The demo catalog's birth-certificate item (CATALOG.md) and the demo city's people (data/demo/city.toml).
 const BIRTH_CERT_NAME = '出生医学证明首次签发';
@@ -34,9 +19,6 @@ const BIRTH_REGISTRATION_CODE = '11990100004213712W0700103000000'; // 出生登�
 const CITIZEN_ID = '990102198803150031'; // 张伟, account "citizen"
 const CITY_CENTRE = '示范市政务服务中心';
 
-let server; // child process
-let serverLog = '';
-let dataDir;
 let browser;
 let base; // e.g. http://127.0.0.1:40123
 
@@ -45,89 +27,15 @@ let caseUrl; // absolute URL of the case page
 const people = {}; // account → { context, page }
 const pageErrors = []; // JavaScript errors on any page
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
-
-async function waitUntilServing(url, deadline) {
-  let lastError;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null || server.signalCode !== null) {
-      throw new Error(`tongban exited early (code ${server.exitCode}, signal ${server.signalCode}):\n${serverLog}`);
-    }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (res.ok) return;
-      lastError = new Error(`HTTP ${res.status}`);
-    } catch (e) {
-      lastError = e;
-    }
-    await sleep(200);
-  }
-  throw new Error(`tongban did not answer ${url} within ${START_TIMEOUT_MS / 1000} s (${lastError}):\n${serverLog}`);
-}
+let stopTongban;
 
 before(async () => {
-  assert.ok(existsSync(BIN), `tongban binary not found at ${BIN}: run \`cargo build -p tongban-cli\` or set TONGBAN_BIN`);
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
-  await mkdir(ARTIFACTS, { recursive: true });
-  dataDir = await mkdtemp(join(tmpdir(), 'tongban-browser-cases-'));
-
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', '--demo', '--data', dataDir, '--listen', `127.0.0.1:${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  const keep = (chunk) => {
-    serverLog += chunk;
-    if (serverLog.length > 20_000) serverLog = serverLog.slice(-20_000);
-  };
-  server.stdout.setEncoding('utf8').on('data', keep);
-  server.stderr.setEncoding('utf8').on('data', keep);
-  await waitUntilServing(`${base}/`, Date.now() + START_TIMEOUT_MS);
-
-  // See catalog.test.mjs for why these flags.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-    timeout: START_TIMEOUT_MS,
-  });
+  ({ base, browser, stop: stopTongban } = await startTongban('tongban-browser-cases-'));
 });
 
 after(async () => {
   for (const { context } of Object.values(people)) await context.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const exited = new Promise((ok) => server.once('exit', ok));
-    server.kill('SIGTERM');
-    const result = await Promise.race([exited.then(() => 'exited'), sleep(5_000).then(() => 'timeout')]);
-    if (result === 'timeout') {
-      server.kill('SIGKILL');
-      await exited;
-    }
-  }
-  if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => {});
+  await stopTongban?.();
 });
 
 /** A small but real PDF (the server recognises files by their first bytes). */

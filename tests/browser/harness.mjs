@@ -1,0 +1,118 @@
+// The shared harness of the browser tests: the real tongban binary serving the demo city on a free loopback
+// port with a throw-away data folder, and Debian's headless Chromium driven by playwright-core.
+// Environment:
+//   TONGBAN_BIN      path of the tongban binary (default: ../../target/debug/tongban from this folder)
+//   CHROMIUM_PATH    path of the Chromium binary (default: /usr/bin/chromium)
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = resolve(here, process.env.TONGBAN_BIN ?? '../../target/debug/tongban');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const START_TIMEOUT_MS = 60_000;
+
+export const ARTIFACTS = join(here, 'artifacts');
+export const PHONE = { width: 390, height: 844 };
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+/**
+ * Starts `tongban serve --demo` and Chromium. Returns `{ base, browser, stop }`; `stop` closes the browser,
+ * stops the server (SIGTERM, then SIGKILL after 5 s) and removes the data folder.
+ */
+export async function startTongban(dataPrefix) {
+  assert.ok(existsSync(BIN), `tongban binary not found at ${BIN}: run \`cargo build -p tongban-cli\` or set TONGBAN_BIN`);
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
+  await mkdir(ARTIFACTS, { recursive: true });
+  const dataDir = await mkdtemp(join(tmpdir(), dataPrefix));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(BIN, ['serve', '--demo', '--data', dataDir, '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let serverLog = '';
+  const keep = (chunk) => {
+    serverLog += chunk;
+    if (serverLog.length > 20_000) serverLog = serverLog.slice(-20_000);
+  };
+  server.stdout.setEncoding('utf8').on('data', keep);
+  server.stderr.setEncoding('utf8').on('data', keep);
+
+  let browser;
+  const stop = async () => {
+    await browser?.close().catch(() => {});
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((ok) => server.once('exit', ok));
+      server.kill('SIGTERM');
+      const result = await Promise.race([exited.then(() => 'exited'), sleep(5_000).then(() => 'timeout')]);
+      if (result === 'timeout') {
+        server.kill('SIGKILL');
+        await exited;
+      }
+    }
+    await rm(dataDir, { recursive: true, force: true }).catch(() => {});
+  };
+
+  try {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    let lastError;
+    for (;;) {
+      if (server.exitCode !== null || server.signalCode !== null) {
+        throw new Error(`tongban exited early (code ${server.exitCode}, signal ${server.signalCode}):\n${serverLog}`);
+      }
+      if (Date.now() >= deadline) {
+        throw new Error(`tongban did not answer ${base}/ within ${START_TIMEOUT_MS / 1000} s (${lastError}):\n${serverLog}`);
+      }
+      try {
+        const res = await fetch(`${base}/`, { signal: AbortSignal.timeout(2_000) });
+        if (res.ok) break;
+        lastError = new Error(`HTTP ${res.status}`);
+      } catch (e) {
+        lastError = e;
+      }
+      await sleep(200);
+    }
+    // playwright-core refuses a --user-data-dir argument in launch(); it starts Chromium with a fresh temporary
+    // profile of its own and deletes it on close. The network flags keep Chromium from calling out to Google's
+    // services, which this machine's network refuses.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+      timeout: START_TIMEOUT_MS,
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { base, browser, stop };
+}
