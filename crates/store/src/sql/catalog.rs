@@ -111,8 +111,79 @@ fn push_item_filters(query: &mut QueryBuilder<Db>, filter: &ItemFilter) {
     }
 }
 
-async fn item_id(conn: &mut Conn, code: &str) -> Result<Option<uuid::Uuid>, StoreError> {
-    let row = sqlx::query("SELECT id FROM items WHERE implementation_code = $1")
+/// Items and bundles share one versioning scheme (identity row + version rows); this names the
+/// tables of each, as static SQL, so one function publishes both.
+#[derive(Debug, Clone, Copy)]
+enum Versioned {
+    Item,
+    Bundle,
+}
+
+impl Versioned {
+    fn noun(self) -> &'static str {
+        match self {
+            Versioned::Item => "item",
+            Versioned::Bundle => "bundle",
+        }
+    }
+
+    fn find_id(self) -> &'static str {
+        match self {
+            Versioned::Item => "SELECT id FROM items WHERE implementation_code = $1",
+            Versioned::Bundle => "SELECT id FROM bundles WHERE code = $1",
+        }
+    }
+
+    fn find_draft(self) -> &'static str {
+        match self {
+            Versioned::Item => {
+                "SELECT version FROM item_versions WHERE item_id = $1 AND status = 'draft'"
+            }
+            Versioned::Bundle => {
+                "SELECT version FROM bundle_versions WHERE bundle_id = $1 AND status = 'draft'"
+            }
+        }
+    }
+
+    fn supersede(self) -> &'static str {
+        match self {
+            Versioned::Item => {
+                "UPDATE item_versions SET status = 'superseded' WHERE item_id = $1 AND status = 'published'"
+            }
+            Versioned::Bundle => {
+                "UPDATE bundle_versions SET status = 'superseded' WHERE bundle_id = $1 AND status = 'published'"
+            }
+        }
+    }
+
+    fn publish(self) -> &'static str {
+        match self {
+            Versioned::Item => {
+                "UPDATE item_versions SET status = 'published', published_at = $1 \
+                 WHERE item_id = $2 AND version = $3 RETURNING version, status, created_at, published_at"
+            }
+            Versioned::Bundle => {
+                "UPDATE bundle_versions SET status = 'published', published_at = $1 \
+                 WHERE bundle_id = $2 AND version = $3 RETURNING version, status, created_at, published_at"
+            }
+        }
+    }
+
+    fn point_to_published(self) -> &'static str {
+        match self {
+            Versioned::Item => "UPDATE items SET published_version = $1 WHERE id = $2",
+            Versioned::Bundle => "UPDATE bundles SET published_version = $1 WHERE id = $2",
+        }
+    }
+}
+
+/// The identity of an item (by implementation code) or a bundle (by code).
+async fn identity(
+    conn: &mut Conn,
+    kind: Versioned,
+    code: &str,
+) -> Result<Option<uuid::Uuid>, StoreError> {
+    let row = sqlx::query(kind.find_id())
         .bind(code)
         .fetch_optional(&mut *conn)
         .await?;
@@ -122,6 +193,43 @@ async fn item_id(conn: &mut Conn, code: &str) -> Result<Option<uuid::Uuid>, Stor
     })
 }
 
+/// Publishes the draft of an item or bundle: the published version becomes superseded first
+/// (the partial unique index allows one published version), then the draft is published and the
+/// identity row points at it.
+async fn publish_draft(
+    conn: &mut Conn,
+    kind: Versioned,
+    id: uuid::Uuid,
+    code: &str,
+    at: i64,
+) -> Result<VersionInfo, StoreError> {
+    let draft: Option<i32> = sqlx::query_scalar(kind.find_draft())
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(version) = draft else {
+        return Err(StoreError::NotFound {
+            what: format!("a draft of {} {code}", kind.noun()),
+        });
+    };
+    sqlx::query(kind.supersede())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let row = sqlx::query(kind.publish())
+        .bind(at)
+        .bind(id)
+        .bind(version)
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query(kind.point_to_published())
+        .bind(version)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    version_info(&row)
+}
+
 /// Writes a draft version of an item; returns (item id, version).
 async fn write_item_draft(
     conn: &mut Conn,
@@ -129,7 +237,7 @@ async fn write_item_draft(
     at: i64,
 ) -> Result<(uuid::Uuid, i32), StoreError> {
     let code = definition.implementation_code.as_str();
-    let id = match item_id(conn, code).await? {
+    let id = match identity(conn, Versioned::Item, code).await? {
         Some(id) => id,
         None => {
             let id = new_id(at);
@@ -221,64 +329,13 @@ async fn write_item_draft(
     Ok((id, version))
 }
 
-async fn publish_item_draft(
-    conn: &mut Conn,
-    id: uuid::Uuid,
-    code: &str,
-    at: i64,
-) -> Result<VersionInfo, StoreError> {
-    let draft: Option<i32> = sqlx::query_scalar(
-        "SELECT version FROM item_versions WHERE item_id = $1 AND status = 'draft'",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(version) = draft else {
-        return Err(StoreError::NotFound {
-            what: format!("a draft of item {code}"),
-        });
-    };
-    // Supersede first: the partial unique index allows one published version per item.
-    sqlx::query("UPDATE item_versions SET status = 'superseded' WHERE item_id = $1 AND status = 'published'")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    let row = sqlx::query(
-        "UPDATE item_versions SET status = 'published', published_at = $1 \
-         WHERE item_id = $2 AND version = $3 \
-         RETURNING version, status, created_at, published_at",
-    )
-    .bind(at)
-    .bind(id)
-    .bind(version)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE items SET published_version = $1 WHERE id = $2")
-        .bind(version)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    version_info(&row)
-}
-
-async fn bundle_id(conn: &mut Conn, code: &str) -> Result<Option<uuid::Uuid>, StoreError> {
-    let row = sqlx::query("SELECT id FROM bundles WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(match row {
-        Some(row) => Some(row.try_get("id")?),
-        None => None,
-    })
-}
-
 async fn write_bundle_draft(
     conn: &mut Conn,
     definition: &BundleDefinition,
     at: i64,
 ) -> Result<(uuid::Uuid, i32), StoreError> {
     let code = definition.code.as_str();
-    let id = match bundle_id(conn, code).await? {
+    let id = match identity(conn, Versioned::Bundle, code).await? {
         Some(id) => id,
         None => {
             let id = new_id(at);
@@ -350,45 +407,6 @@ async fn write_bundle_draft(
         .await?;
     }
     Ok((id, version))
-}
-
-async fn publish_bundle_draft(
-    conn: &mut Conn,
-    id: uuid::Uuid,
-    code: &str,
-    at: i64,
-) -> Result<VersionInfo, StoreError> {
-    let draft: Option<i32> = sqlx::query_scalar(
-        "SELECT version FROM bundle_versions WHERE bundle_id = $1 AND status = 'draft'",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(version) = draft else {
-        return Err(StoreError::NotFound {
-            what: format!("a draft of bundle {code}"),
-        });
-    };
-    sqlx::query("UPDATE bundle_versions SET status = 'superseded' WHERE bundle_id = $1 AND status = 'published'")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    let row = sqlx::query(
-        "UPDATE bundle_versions SET status = 'published', published_at = $1 \
-         WHERE bundle_id = $2 AND version = $3 \
-         RETURNING version, status, created_at, published_at",
-    )
-    .bind(at)
-    .bind(id)
-    .bind(version)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE bundles SET published_version = $1 WHERE id = $2")
-        .bind(version)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    version_info(&row)
 }
 
 async fn write_organisation(
@@ -749,7 +767,7 @@ impl CatalogStore for Adapter {
                         None => report.items_created += 1,
                     }
                     let (id, _) = write_item_draft(conn, item, at).await?;
-                    publish_item_draft(conn, id, code, at).await?;
+                    publish_draft(conn, Versioned::Item, id, code, at).await?;
                 }
                 for bundle in &data.catalog.bundles {
                     let code = bundle.code.as_str();
@@ -762,7 +780,7 @@ impl CatalogStore for Adapter {
                         None => report.bundles_created += 1,
                     }
                     let (id, _) = write_bundle_draft(conn, bundle, at).await?;
-                    publish_bundle_draft(conn, id, code, at).await?;
+                    publish_draft(conn, Versioned::Bundle, id, code, at).await?;
                 }
                 Ok(report)
             })
@@ -1001,12 +1019,12 @@ impl CatalogStore for Adapter {
         let at = to_micros(at);
         self.write(move |conn| {
             Box::pin(async move {
-                let Some(id) = item_id(conn, code.as_str()).await? else {
+                let Some(id) = identity(conn, Versioned::Item, code.as_str()).await? else {
                     return Err(StoreError::NotFound {
                         what: format!("item {code}"),
                     });
                 };
-                publish_item_draft(conn, id, code.as_str(), at).await
+                publish_draft(conn, Versioned::Item, id, code.as_str(), at).await
             })
         })
         .await
@@ -1077,12 +1095,12 @@ impl CatalogStore for Adapter {
         let at = to_micros(at);
         self.write(move |conn| {
             Box::pin(async move {
-                let Some(id) = bundle_id(conn, code.as_str()).await? else {
+                let Some(id) = identity(conn, Versioned::Bundle, code.as_str()).await? else {
                     return Err(StoreError::NotFound {
                         what: format!("bundle {code}"),
                     });
                 };
-                publish_bundle_draft(conn, id, code.as_str(), at).await
+                publish_draft(conn, Versioned::Bundle, id, code.as_str(), at).await
             })
         })
         .await
