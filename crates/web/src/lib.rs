@@ -56,6 +56,8 @@ pub struct AppState {
     pub calendar: Arc<tongban_domain::calendar::Calendar>,
     /// Sign-in state (the throttle); see [`auth`].
     pub auth: auth::AuthState,
+    /// Item versions that cases are pinned to (immutable once published).
+    pub pinned_items: Arc<services::cases::PinnedItems>,
 }
 
 impl AppState {
@@ -100,6 +102,7 @@ impl App {
                 objects,
                 calendar: Arc::new(calendar),
                 auth: auth::AuthState::default(),
+                pinned_items: Arc::default(),
             },
         })
     }

@@ -4,7 +4,7 @@ mod case_sql {
     use sqlx::types::Json;
     use sqlx::{QueryBuilder, Row};
     use tongban_domain::calendar::shanghai_date;
-    use tongban_domain::cases::{Case, CaseEvent};
+    use tongban_domain::cases::{Case, CaseEvent, EventKind};
     use tongban_domain::licences::Licence;
 
     use super::{Adapter, Conn, Db};
@@ -25,41 +25,42 @@ mod case_sql {
             .and_then(|(index, _)| i32::try_from(index).ok())
     }
 
+    /// Room for the events of one write in the sequence numbers (see `insert_events`).
+    const EVENTS_PER_WRITE: i64 = 256;
+
     fn version_i64(version: u64) -> i64 {
         i64::try_from(version).unwrap_or(i64::MAX)
     }
 
+    /// Events of one write, in one statement. Their sequence numbers come from the case version
+    /// the write produces (`version × 256 + index`): every write raises the version by one, so
+    /// numbers are unique and ordered per case without reading the last one back first.
     async fn insert_events(
         conn: &mut Conn,
         case_id: uuid::Uuid,
+        version: u64,
         events: &[CaseEvent],
     ) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
         }
-        let last: Option<i32> =
-            sqlx::query_scalar("SELECT MAX(seq) FROM case_events WHERE case_id = $1")
-                .bind(case_id)
-                .fetch_one(&mut *conn)
-                .await?;
-        let mut seq = last.unwrap_or(0);
-        for event in events {
-            seq += 1;
-            sqlx::query(
-                "INSERT INTO case_events (case_id, seq, at, kind, actor, department, public, document) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(case_id)
-            .bind(seq)
-            .bind(to_micros(event.at))
-            .bind(event.kind.name())
-            .bind(event.actor.as_str())
-            .bind(event.department.as_ref().map(|d| d.as_str()))
-            .bind(event.kind.public_text().is_some())
-            .bind(Json(event))
-            .execute(&mut *conn)
-            .await?;
-        }
+        debug_assert!(events.len() < EVENTS_PER_WRITE as usize);
+        let base = version_i64(version).saturating_mul(EVENTS_PER_WRITE);
+        let mut query = QueryBuilder::<Db>::new(
+            "INSERT INTO case_events (case_id, seq, at, kind, actor, department, public, document) ",
+        );
+        query.push_values(events.iter().enumerate(), |mut row, (index, event)| {
+            let seq = base.saturating_add(i64::try_from(index).unwrap_or(0));
+            row.push_bind(case_id)
+                .push_bind(i32::try_from(seq).unwrap_or(i32::MAX))
+                .push_bind(to_micros(event.at))
+                .push_bind(event.kind.name())
+                .push_bind(event.actor.as_str().to_owned())
+                .push_bind(event.department.as_ref().map(|d| d.as_str().to_owned()))
+                .push_bind(event.kind.public_text().is_some())
+                .push_bind(Json(event.clone()));
+        });
+        query.build().execute(&mut *conn).await?;
         Ok(())
     }
 
@@ -394,7 +395,7 @@ mod case_sql {
                     .execute(&mut *conn)
                     .await?;
                     write_co_departments(conn, &case).await?;
-                    insert_events(conn, case.id, &write.events).await?;
+                    insert_events(conn, case.id, case.version, &write.events).await?;
                     insert_side_effects(conn, &write).await?;
                     Ok(case)
                 })
@@ -448,8 +449,16 @@ mod case_sql {
                             },
                         });
                     }
-                    write_co_departments(conn, &case).await?;
-                    insert_events(conn, case.id, &write.events).await?;
+                    // The countersigning departments follow from the pinned workflow and the
+                    // lead department; only a transfer changes the latter.
+                    let transferred = write
+                        .events
+                        .iter()
+                        .any(|event| matches!(event.kind, EventKind::Transferred { .. }));
+                    if transferred {
+                        write_co_departments(conn, &case).await?;
+                    }
+                    insert_events(conn, case.id, case.version, &write.events).await?;
                     insert_side_effects(conn, &write).await
                 })
             })
@@ -467,17 +476,18 @@ mod case_sql {
 
         async fn case_events(&self, id: uuid::Uuid) -> Result<Vec<StoredEvent>, StoreError> {
             let rows = sqlx::query(
-                "SELECT seq, public, document FROM case_events WHERE case_id = $1 ORDER BY seq",
+                "SELECT public, document FROM case_events WHERE case_id = $1 ORDER BY seq",
             )
             .bind(id)
             .fetch_all(&self.read)
             .await?;
             let mut events = Vec::with_capacity(rows.len());
-            for row in rows {
-                let seq: i32 = row.try_get("seq")?;
+            // The stored numbers only order the events (see `insert_events`); the history
+            // numbers them 1, 2, 3 … in that order.
+            for (position, row) in (1_u32..).zip(rows) {
                 let Json(event): Json<CaseEvent> = row.try_get("document")?;
                 events.push(StoredEvent {
-                    seq: u32::try_from(seq).map_err(StoreError::corrupt)?,
+                    seq: position,
                     public: row.try_get("public")?,
                     event,
                 });

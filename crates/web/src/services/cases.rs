@@ -3,6 +3,7 @@
 //! domain, and hands one unit of work to the store (case + events + outbox + logs together).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use object_store::ObjectStoreExt;
@@ -15,7 +16,7 @@ use tongban_domain::cases::{
     CaseState, Channel, Delivery, Provision, apply,
 };
 use tongban_domain::catalog::item::{Deferral, Requirement};
-use tongban_domain::catalog::{Answers, CatalogDocument, ItemDefinition, Material};
+use tongban_domain::catalog::{Answers, CatalogDocument, ItemDefinition, Material, VersionStatus};
 use tongban_domain::ids::{CreditCode, IdNumber, ImplementationCode};
 use tongban_domain::keys::{DataElementCode, HallKey, MaterialCode};
 use tongban_domain::licences::{Licence, LicenceStatus};
@@ -957,6 +958,35 @@ async fn load(state: &AppState, actor: &Actor, id: &str) -> Result<Case, ApiErro
     }
 }
 
+/// Published item versions that cases are pinned to, kept in memory: a published version never
+/// changes (editing writes a new version), and every action that looks at the item's rules
+/// would otherwise read and decode the same definition again.
+#[derive(Debug, Default)]
+pub struct PinnedItems {
+    items: std::sync::RwLock<
+        std::collections::HashMap<(ImplementationCode, u32), Arc<ItemDefinition>>,
+    >,
+}
+
+/// Enough for every version of a large catalog; past it the cache starts again.
+const PINNED_ITEMS_KEPT: usize = 4096;
+
+impl PinnedItems {
+    fn get(&self, code: &ImplementationCode, version: u32) -> Option<Arc<ItemDefinition>> {
+        let items = self.items.read().ok()?;
+        items.get(&(code.clone(), version)).cloned()
+    }
+
+    fn insert(&self, code: &ImplementationCode, version: u32, item: Arc<ItemDefinition>) {
+        if let Ok(mut items) = self.items.write() {
+            if items.len() >= PINNED_ITEMS_KEPT {
+                items.clear();
+            }
+            items.insert((code.clone(), version), item);
+        }
+    }
+}
+
 /// The whole case as `actor` may see it. Staff reads of a person's case are logged for them.
 pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<CaseView, ApiError> {
     let case = load(state, actor, id).await?;
@@ -1218,14 +1248,27 @@ pub async fn act(
     view(state, actor, outcome.case, false).await
 }
 
-async fn pinned_item(state: &AppState, case: &Case) -> Result<ItemDefinition, ApiError> {
+async fn pinned_item(state: &AppState, case: &Case) -> Result<Arc<ItemDefinition>, ApiError> {
+    if let Some(item) = state.pinned_items.get(&case.item_code, case.item_version) {
+        return Ok(item);
+    }
     match state
         .store
         .catalog
         .item_version(&case.item_code, case.item_version)
         .await?
     {
-        Some(record) => Ok(record.definition),
+        Some(record) => {
+            let item = Arc::new(record.definition);
+            // A published version never changes again (a new version is written instead), so
+            // it can be kept; a draft could still change and is not.
+            if record.version.status != VersionStatus::Draft {
+                state
+                    .pinned_items
+                    .insert(&case.item_code, case.item_version, Arc::clone(&item));
+            }
+            Ok(item)
+        }
         None => Err(ApiError::internal(&format!(
             "item version {} {} is missing",
             case.item_code, case.item_version
