@@ -2,6 +2,8 @@
 //! engine in the same run (`lifecycle`), and an HTTP load mode against a server on this machine
 //! (`http`). See docs/benchmarks.md.
 
+#[path = "bench/bundles.rs"]
+mod bundles;
 #[path = "bench/http.rs"]
 mod http;
 #[path = "bench/lifecycle.rs"]
@@ -21,6 +23,9 @@ pub enum BenchCommand {
     /// Concurrent applications over HTTP against a running `tongban serve --demo` on this
     /// machine (loopback only; bounded in count and time).
     Http(http::HttpArgs),
+    /// Bundle submissions (新生儿出生一件事: a parent and its child cases in one unit of work)
+    /// through the service layer, then the same rows with plain batched SQL: the ratio.
+    Bundles(bundles::BundleArgs),
 }
 
 /// Runs a benchmark. It opens its own fresh stores (never the configured database), so the
@@ -29,5 +34,6 @@ pub async fn run(command: BenchCommand, _settings: Settings) -> anyhow::Result<(
     match command {
         BenchCommand::Lifecycle(args) => lifecycle::run(args).await,
         BenchCommand::Http(args) => http::run(args).await,
+        BenchCommand::Bundles(args) => bundles::run(args).await,
     }
 }

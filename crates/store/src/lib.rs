@@ -21,10 +21,12 @@
 //! ```
 
 pub mod bench;
+pub mod bench_bundles;
 pub mod error;
 pub mod files;
 pub mod model;
 mod model_accounts;
+mod model_bundles;
 mod model_cases;
 mod model_webhooks;
 pub mod ports;
@@ -39,6 +41,7 @@ use secrecy::SecretString;
 
 pub use error::StoreError;
 pub use ports::AccountStore;
+pub use ports::BundleCaseStore;
 pub use ports::WebhookStore;
 pub use ports::{CaseStore, CatalogStore};
 
@@ -75,6 +78,7 @@ pub struct Store {
     pub accounts: Arc<dyn AccountStore>,
     pub cases: Arc<dyn CaseStore>,
     pub webhooks: Arc<dyn WebhookStore>,
+    pub bundles: Arc<dyn BundleCaseStore>,
     backend: Backend,
 }
 
@@ -95,6 +99,7 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
                 accounts: Arc::new(store.clone()),
                 cases: Arc::new(store.clone()),
                 webhooks: Arc::new(store.clone()),
+                bundles: Arc::new(store.clone()),
                 backend: Backend::Sqlite(store),
             })
         }
@@ -106,6 +111,7 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
                 accounts: Arc::new(store.clone()),
                 cases: Arc::new(store.clone()),
                 webhooks: Arc::new(store.clone()),
+                bundles: Arc::new(store.clone()),
                 backend: Backend::Postgres(store),
             })
         }

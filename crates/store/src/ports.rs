@@ -252,3 +252,41 @@ pub trait WebhookStore: Send + Sync + std::fmt::Debug {
         at: Timestamp,
     ) -> Result<crate::model::Delivery, StoreError>;
 }
+
+/// Bundle applications (一件事): the parent cases; their children are ordinary cases with a
+/// `parent_id`, written in the same transaction as the parent change that opens them.
+#[async_trait]
+pub trait BundleCaseStore: Send + Sync + std::fmt::Debug {
+    /// Stores a new parent with the children that open at once; numbers the parent
+    /// (`YJS` + date + sequence) and each child, in one transaction. Returns the parent.
+    async fn create_bundle_case(
+        &self,
+        write: crate::model::BundleWrite,
+    ) -> Result<tongban_domain::cases::bundle_case::BundleCase, StoreError>;
+    /// Stores a changed parent if it is still at `expected_version` (else `StaleVersion`), with
+    /// the children it opens now, in one transaction. Returns the parent with their numbers.
+    async fn save_bundle_case(
+        &self,
+        write: crate::model::BundleWrite,
+        expected_version: u64,
+    ) -> Result<tongban_domain::cases::bundle_case::BundleCase, StoreError>;
+    async fn bundle_case(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<tongban_domain::cases::bundle_case::BundleCase>, StoreError>;
+    async fn bundle_case_by_number(
+        &self,
+        number: &str,
+    ) -> Result<Option<tongban_domain::cases::bundle_case::BundleCase>, StoreError>;
+    /// The child cases of a parent, oldest first.
+    async fn bundle_children(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Vec<tongban_domain::cases::Case>, StoreError>;
+    /// An applicant's bundle applications, newest first.
+    async fn bundle_cases_of(
+        &self,
+        applicant: &str,
+        limit: u32,
+    ) -> Result<Vec<tongban_domain::cases::bundle_case::BundleCase>, StoreError>;
+}

@@ -1290,6 +1290,7 @@ mod cases {
             decision: None,
             licence: None,
             closed_at: None,
+            parent: None,
         }
     }
 

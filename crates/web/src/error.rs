@@ -27,6 +27,7 @@ pub enum ErrorCode {
     Forbidden,
     CsrfFailed,
     CaseNotFound,
+    BundleApplicationNotFound,
     LicenceNotFound,
     InvalidApplication,
     InvalidBody,
@@ -58,6 +59,9 @@ impl ErrorCode {
             ErrorCode::Forbidden => ("forbidden", StatusCode::FORBIDDEN),
             ErrorCode::CsrfFailed => ("csrf_failed", StatusCode::FORBIDDEN),
             ErrorCode::CaseNotFound => ("case_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::BundleApplicationNotFound => {
+                ("bundle_application_not_found", StatusCode::NOT_FOUND)
+            }
             ErrorCode::LicenceNotFound => ("licence_not_found", StatusCode::NOT_FOUND),
             ErrorCode::InvalidApplication => ("invalid_application", StatusCode::BAD_REQUEST),
             ErrorCode::InvalidBody => ("invalid_body", StatusCode::BAD_REQUEST),

@@ -9,6 +9,8 @@ mod support;
 
 #[path = "api/auth_flow.rs"]
 mod auth_flow;
+#[path = "api/bundle_applications.rs"]
+mod bundle_applications;
 #[path = "api/bundles.rs"]
 mod bundles;
 #[path = "api/cases.rs"]

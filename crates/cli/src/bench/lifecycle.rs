@@ -66,18 +66,18 @@ pub struct LifecycleArgs {
 }
 
 /// Where the two stores of a run live, and how to clean up.
-struct Places {
-    engine: &'static str,
-    lifecycle: StorageConfig,
+pub(super) struct Places {
+    pub(super) engine: &'static str,
+    pub(super) lifecycle: StorageConfig,
     /// One fresh store per raw run.
-    raw: Vec<StorageConfig>,
+    pub(super) raw: Vec<StorageConfig>,
     /// PostgreSQL: the server URL and the databases to drop.
     postgres: Option<(String, Vec<String>)>,
-    shown: String,
+    pub(super) shown: String,
     _temporary: Option<tempfile::TempDir>,
 }
 
-async fn places(args: &LifecycleArgs) -> anyhow::Result<Places> {
+pub(super) async fn places(args: &LifecycleArgs) -> anyhow::Result<Places> {
     if let Some(url) = &args.database {
         if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
             bail!("--database takes a postgres:// URL");
@@ -155,7 +155,7 @@ async fn places(args: &LifecycleArgs) -> anyhow::Result<Places> {
 }
 
 impl Places {
-    async fn clean_up(&self, keep: bool) {
+    pub(super) async fn clean_up(&self, keep: bool) {
         let Some((url, names)) = &self.postgres else {
             return;
         };
@@ -179,7 +179,7 @@ struct Actors {
     chief: Actor,
 }
 
-async fn actor(store: &Store, account: &str) -> anyhow::Result<Actor> {
+pub(super) async fn actor(store: &Store, account: &str) -> anyhow::Result<Actor> {
     let name = AccountName::parse(account).map_err(|e| anyhow::anyhow!("{account}: {e}"))?;
     let record = store
         .accounts
@@ -363,7 +363,7 @@ async fn act(
     Ok(view)
 }
 
-fn progress_bar(length: u64, what: &str) -> ProgressBar {
+pub(super) fn progress_bar(length: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(length);
     bar.set_style(
         ProgressStyle::with_template(&format!(
@@ -609,13 +609,13 @@ async fn run_in(args: &LifecycleArgs, places: &Places) -> anyhow::Result<()> {
 }
 
 /// CPU time used since `before`.
-fn cpu_used(before: Option<Duration>) -> Option<Duration> {
+pub(super) fn cpu_used(before: Option<Duration>) -> Option<Duration> {
     Some(cpu_time()?.saturating_sub(before?))
 }
 
 /// This process's CPU time in a phase: the machine has other work when it is far below the
 /// cores × wall time.
-fn print_cpu(cpu: Duration, wall: Duration, cases: u64) {
+pub(super) fn print_cpu(cpu: Duration, wall: Duration, cases: u64) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "  cpu: {:.2} s of this process in {:.2} s on {cores} cores ({:.0}%), {:.2} ms per case",

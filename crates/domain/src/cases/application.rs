@@ -297,6 +297,7 @@ pub fn open_case(
         decision: None,
         licence: None,
         closed_at: None,
+        parent: None,
     };
     let event = CaseEvent {
         at: context.now,

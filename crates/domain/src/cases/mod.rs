@@ -15,6 +15,7 @@
 //! ```
 
 pub mod application;
+pub mod bundle_case;
 pub mod deadline;
 pub mod lifecycle;
 pub mod process;
@@ -346,6 +347,9 @@ pub struct Case {
     pub licence: Option<LicenceId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<Timestamp>,
+    /// The bundle application (一件事) this case is a child of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<uuid::Uuid>,
 }
 
 /// Why a command was refused. Each variant has a stable code.

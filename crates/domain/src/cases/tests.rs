@@ -308,6 +308,7 @@ impl CaseBuilder {
             decision: None,
             licence: None,
             closed_at: None,
+            parent: None,
         }
     }
 }

@@ -312,6 +312,16 @@ pub struct Faq {
 }
 
 impl Material {
+    /// Whether the office checks this material in a shared record itself (部门共享核验): it is
+    /// never asked of the applicant, at submission or at acceptance (once-only).
+    pub fn checked_by_office(&self) -> bool {
+        !self.submission.is_empty()
+            && self
+                .submission
+                .iter()
+                .all(|way| *way == SubmissionWay::SharedVerification)
+    }
+
     /// Whether this material applies to an applicant with these answers. Required and optional
     /// materials always apply; a conditional one applies when its condition holds.
     pub fn applies_to(&self, answers: &Answers) -> bool {

@@ -7,6 +7,8 @@
 //! what may be published live here ([`Catalog::validate`]).
 
 pub mod bundle;
+#[cfg(test)]
+mod bundle_properties;
 pub mod codes;
 pub mod dictionary;
 pub mod guidance;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, one module per context, collected into one OpenAPI document.
 
 pub mod auth;
+pub mod bundle_cases;
 pub mod cases;
 pub mod catalog;
 pub mod webhooks;
@@ -25,6 +26,7 @@ use crate::AppState;
     components(schemas(crate::error::ErrorBody)),
     tags(
         (name = "catalog", description = "Service items, guides and one-thing bundles (C1)"),
+        (name = "bundles", description = "One-thing bundle applications: parent and child cases (C3)"),
         (name = "meta", description = "This document")
     )
 )]
@@ -38,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(auth::router())
         .merge(cases::router())
+        .merge(bundle_cases::router())
 }
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =

@@ -50,7 +50,7 @@ use crate::services::cases::{
 use crate::services::catalog::{ItemView, Need, item_view};
 
 /// An application may carry several files of up to 10 MiB each.
-const FORM_BODY_LIMIT: usize = 6 * service::MAX_UPLOAD_BYTES;
+pub(crate) const FORM_BODY_LIMIT: usize = 6 * service::MAX_UPLOAD_BYTES;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -78,16 +78,16 @@ pub fn router() -> Router<AppState> {
 // Shared pieces
 
 /// Who is signed in, for the header of these pages: name, role links and the sign-out form.
-struct Viewer {
-    name: String,
-    csrf: String,
-    applicant: bool,
-    clerk: bool,
-    reviewer: bool,
+pub(crate) struct Viewer {
+    pub(crate) name: String,
+    pub(crate) csrf: String,
+    pub(crate) applicant: bool,
+    pub(crate) clerk: bool,
+    pub(crate) reviewer: bool,
 }
 
 impl Viewer {
-    fn of(session: &PageSession) -> Viewer {
+    pub(crate) fn of(session: &PageSession) -> Viewer {
         let actor = &session.actor;
         Viewer {
             name: actor.name.clone(),
@@ -105,12 +105,12 @@ impl Viewer {
 }
 
 /// The page's own address for the language switch and the sign-in link (`?next=`), encoded.
-fn here(path_and_query: &str) -> String {
+pub(crate) fn here(path_and_query: &str) -> String {
     encode_query_value(path_and_query)
 }
 
 /// A timestamp as China Standard Time, to the minute (`2026-03-02 10:15`).
-fn local_time(text: &str) -> String {
+pub(crate) fn local_time(text: &str) -> String {
     match text.parse::<Timestamp>() {
         Ok(at) => Offset::constant(8)
             .to_datetime(at)
@@ -184,7 +184,7 @@ fn action_label(lang: Lang, action: &str) -> String {
 }
 
 /// The problems an error lists (an application's `details.problems`), else its message.
-fn problems_of(error: &ApiError) -> Vec<String> {
+pub(crate) fn problems_of(error: &ApiError) -> Vec<String> {
     let listed: Vec<String> = error
         .details
         .get("problems")
@@ -221,7 +221,7 @@ struct PostedFile {
 
 /// A multipart form read whole: text fields and the files that were chosen.
 #[derive(Default)]
-struct Posted {
+pub(crate) struct Posted {
     fields: BTreeMap<String, String>,
     files: Vec<PostedFile>,
 }
@@ -237,7 +237,7 @@ impl fmt::Debug for Posted {
 }
 
 impl Posted {
-    fn get(&self, name: &str) -> &str {
+    pub(crate) fn get(&self, name: &str) -> &str {
         self.fields.get(name).map_or("", |v| v.trim())
     }
 
@@ -246,7 +246,7 @@ impl Posted {
     }
 
     /// Non-empty fields named `prefix` + key, by key.
-    fn with_prefix(&self, prefix: &str) -> BTreeMap<String, String> {
+    pub(crate) fn with_prefix(&self, prefix: &str) -> BTreeMap<String, String> {
         self.fields
             .iter()
             .filter_map(|(name, value)| {
@@ -258,7 +258,9 @@ impl Posted {
     }
 }
 
-async fn read_form(multipart: Result<Multipart, MultipartRejection>) -> Result<Posted, ApiError> {
+pub(crate) async fn read_form(
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Posted, ApiError> {
     let mut multipart = multipart
         .map_err(|rejection| ApiError::new(ErrorCode::InvalidBody, rejection.body_text()))?;
     let mut posted = Posted::default();
@@ -303,7 +305,7 @@ async fn read_form(multipart: Result<Multipart, MultipartRejection>) -> Result<P
 
 /// Stores the files of fields named `prefix` + material code; returns the stored uploads by
 /// material code, and a problem per file that was refused.
-async fn store_files(
+pub(crate) async fn store_files(
     state: &AppState,
     posted: &Posted,
     prefix: &str,
@@ -335,9 +337,9 @@ async fn store_files(
     (stored, problems)
 }
 
-struct StoredUpload {
-    key: String,
-    file_name: String,
+pub(crate) struct StoredUpload {
+    pub(crate) key: String,
+    pub(crate) file_name: String,
     sha256: String,
     size: u64,
     content_type: String,

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bundle_cases;
 pub mod cases;
 pub mod catalog;
 pub mod i18n;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(admin::router())
         .merge(cases::router())
+        .merge(bundle_cases::router())
 }
 
 /// Renders a template into a response; a rendering failure is an internal error.

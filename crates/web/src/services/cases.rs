@@ -329,11 +329,11 @@ pub async fn upload(
     })
 }
 
-fn invalid(message: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidApplication, message)
 }
 
-fn channel_of(text: Option<&str>, actor: &Actor) -> Result<Channel, ApiError> {
+pub(crate) fn channel_of(text: Option<&str>, actor: &Actor) -> Result<Channel, ApiError> {
     let default = if actor.has_role(Role::Clerk, None) {
         "window"
     } else {
@@ -351,7 +351,10 @@ fn channel_of(text: Option<&str>, actor: &Actor) -> Result<Channel, ApiError> {
     }
 }
 
-fn applicant_of(actor: &Actor, input: Option<&ApplicantInput>) -> Result<Applicant, ApiError> {
+pub(crate) fn applicant_of(
+    actor: &Actor,
+    input: Option<&ApplicantInput>,
+) -> Result<Applicant, ApiError> {
     match (actor.kind, input) {
         (ActorKind::Person | ActorKind::Enterprise, None) => Ok(Applicant {
             kind: if actor.kind == ActorKind::Person {
@@ -411,7 +414,7 @@ fn pickup_code() -> String {
     format!("{number:06}")
 }
 
-fn delivery_of(state: &AppState, input: &DeliveryInput) -> Result<Delivery, ApiError> {
+pub(crate) fn delivery_of(state: &AppState, input: &DeliveryInput) -> Result<Delivery, ApiError> {
     match input.method.as_str() {
         "collect" => {
             let hall = input
@@ -438,7 +441,7 @@ fn delivery_of(state: &AppState, input: &DeliveryInput) -> Result<Delivery, ApiE
     }
 }
 
-fn access(
+pub(crate) fn access(
     actor: &Actor,
     subject: &str,
     case: Option<&Case>,
@@ -470,7 +473,7 @@ pub fn new_id(at: Timestamp) -> uuid::Uuid {
 /// the events of one change share their instant, so the ids are handed out in ascending order:
 /// random UUIDv7 tails alone would deliver e.g. `case.returned` before the `case.countersigned`
 /// that caused it.
-fn outbox_for(case: &Case, events: &[CaseEvent]) -> Vec<OutboxMessage> {
+pub(crate) fn outbox_for(case: &Case, events: &[CaseEvent]) -> Vec<OutboxMessage> {
     let mut ids: Vec<uuid::Uuid> = events.iter().map(|event| new_id(event.at)).collect();
     ids.sort_unstable();
     events
@@ -495,7 +498,12 @@ fn outbox_for(case: &Case, events: &[CaseEvent]) -> Vec<OutboxMessage> {
         .collect()
 }
 
-fn audit_for(actor: &Actor, case: &Case, action: &str, at: Timestamp) -> Vec<AuditEntry> {
+pub(crate) fn audit_for(
+    actor: &Actor,
+    case: &Case,
+    action: &str,
+    at: Timestamp,
+) -> Vec<AuditEntry> {
     if actor.kind != ActorKind::Staff && actor.kind != ActorKind::System {
         return Vec::new();
     }
@@ -607,7 +615,7 @@ pub async fn submit(
 }
 
 /// The questions that apply to these answers (their own condition holds) but were not answered.
-fn unanswered_questions(item: &ItemDefinition, answers: &Answers) -> Vec<String> {
+pub(crate) fn unanswered_questions(item: &ItemDefinition, answers: &Answers) -> Vec<String> {
     item.questions
         .iter()
         .filter(|q| {
@@ -619,7 +627,7 @@ fn unanswered_questions(item: &ItemDefinition, answers: &Answers) -> Vec<String>
 
 /// Checks each material input and turns it into a provision; licence references must be the
 /// applicant's own, valid, of the type that replaces the material. Reading a licence is logged.
-async fn resolve_materials(
+pub(crate) async fn resolve_materials(
     state: &AppState,
     actor: &Actor,
     item: &ItemDefinition,
@@ -915,6 +923,8 @@ fn prepare_acceptance(
             )
         })
         .filter(|m| !case.materials.iter().any(|c| c.code == m.code))
+        // The office fetches these from the shared record itself (once-only).
+        .filter(|m| !m.checked_by_office())
         .map(|m| format!("{} ({})", m.name, m.code))
         .collect();
     if !missing.is_empty() {
@@ -1245,6 +1255,9 @@ pub async fn act(
         case: Some(outcome.case.clone()),
     };
     state.store.cases.save_case(write, expected_version).await?;
+    if outcome.case.parent.is_some() {
+        super::bundles::after_child_changed(state, &outcome.case).await;
+    }
     view(state, actor, outcome.case, false).await
 }
 
