@@ -26,6 +26,7 @@ pub mod files;
 pub mod model;
 mod model_accounts;
 mod model_cases;
+mod model_halls;
 mod model_webhooks;
 pub mod ports;
 pub mod postgres;
@@ -39,6 +40,7 @@ use secrecy::SecretString;
 
 pub use error::StoreError;
 pub use ports::AccountStore;
+pub use ports::HallStore;
 pub use ports::WebhookStore;
 pub use ports::{CaseStore, CatalogStore};
 
@@ -75,6 +77,7 @@ pub struct Store {
     pub accounts: Arc<dyn AccountStore>,
     pub cases: Arc<dyn CaseStore>,
     pub webhooks: Arc<dyn WebhookStore>,
+    pub halls: Arc<dyn HallStore>,
     backend: Backend,
 }
 
@@ -95,6 +98,7 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
                 accounts: Arc::new(store.clone()),
                 cases: Arc::new(store.clone()),
                 webhooks: Arc::new(store.clone()),
+                halls: Arc::new(store.clone()),
                 backend: Backend::Sqlite(store),
             })
         }
@@ -106,6 +110,7 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
                 accounts: Arc::new(store.clone()),
                 cases: Arc::new(store.clone()),
                 webhooks: Arc::new(store.clone()),
+                halls: Arc::new(store.clone()),
                 backend: Backend::Postgres(store),
             })
         }

@@ -79,3 +79,4 @@ include!("sql/catalog.rs");
 include!("sql/accounts.rs");
 include!("sql/cases.rs");
 include!("sql/webhooks.rs");
+include!("sql/halls.rs");
