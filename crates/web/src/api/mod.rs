@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cases;
 pub mod catalog;
+pub mod halls;
 pub mod webhooks;
 
 use std::sync::LazyLock;
@@ -38,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(auth::router())
         .merge(cases::router())
+        .merge(halls::router())
 }
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =

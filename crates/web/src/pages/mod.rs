@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod cases;
 pub mod catalog;
+pub mod halls;
 pub mod i18n;
 
 use askama::Template;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(admin::router())
         .merge(cases::router())
+        .merge(halls::router())
 }
 
 /// Renders a template into a response; a rendering failure is an internal error.

@@ -3,3 +3,4 @@
 
 pub mod cases;
 pub mod catalog;
+pub mod halls;
