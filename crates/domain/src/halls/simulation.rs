@@ -671,6 +671,12 @@ mod tests {
             let outcome = simulate(&arrivals, &layout, 0.0, 20_000);
             let expected = mmc_mean_wait(servers, rate, 1.0 / mean).unwrap();
             let error = (outcome.mean_wait - expected).abs() / expected;
+            eprintln!(
+                "M/M/{servers} λ={rate}: simulated {:.4}, Erlang C {expected:.4}, {:.2}% off, utilisation {:.4}",
+                outcome.mean_wait,
+                error * 100.0,
+                outcome.utilisation
+            );
             assert!(
                 error < 0.05,
                 "c={servers} λ={rate}: simulated {:.4}, Erlang C {expected:.4} ({:.1}% off)",
