@@ -6,6 +6,7 @@ mod calendar_cmd;
 mod catalog_cmd;
 mod config;
 mod serve_cmd;
+mod simulate_cmd;
 mod validate_cmd;
 
 use std::process::ExitCode;
@@ -44,6 +45,9 @@ enum Command {
     /// Benchmarks: the case lifecycle against the raw storage limit, HTTP load (docs/benchmarks.md).
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
+    /// Simulations for planning: `simulate hall` (how many windows a hall needs).
+    #[command(subcommand)]
+    Simulate(simulate_cmd::SimulateCommand),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +67,9 @@ fn main() -> ExitCode {
         }),
         Command::Bench(command) => run_async(cli.config.as_deref(), |settings| {
             bench_cmd::run(command, settings)
+        }),
+        Command::Simulate(command) => run_async(cli.config.as_deref(), |settings| {
+            simulate_cmd::run(command, settings)
         }),
     }
 }

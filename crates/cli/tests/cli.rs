@@ -206,3 +206,44 @@ fn import_then_export_round_trips_and_a_second_import_changes_nothing() {
     let unchanged = format!("0 new, 0 updated, {items} unchanged");
     assert!(stdout(&again).contains(&unchanged), "{}", stdout(&again));
 }
+
+#[test]
+fn simulate_hall_prints_a_plan_where_more_windows_wait_less() {
+    let output = tongban(&[
+        "simulate",
+        "hall",
+        "--min-windows",
+        "11",
+        "--max-windows",
+        "14",
+        "--days",
+        "3",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&output))
+        .unwrap_or_else(|error| panic!("not JSON: {error}\n{}", stdout(&output)));
+    let rows = rows.as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        rows.len(),
+        8,
+        "comprehensive and specialised for 11..=14 windows"
+    );
+    let p90 = |windows: u64, layout: &str| {
+        rows.iter()
+            .find(|r| r["windows"].as_u64() == Some(windows) && r["layout"] == layout)
+            .and_then(|r| r["p90_wait"].as_f64())
+            .unwrap_or_else(|| panic!("no {layout} row for {windows}"))
+    };
+    assert!(p90(14, "comprehensive") < p90(11, "comprehensive"));
+    assert!(p90(14, "comprehensive") < p90(14, "specialised"));
+    let text = tongban(&[
+        "simulate",
+        "hall",
+        "--min-windows",
+        "3",
+        "--max-windows",
+        "2",
+    ]);
+    assert!(!text.status.success(), "an empty range is refused");
+}

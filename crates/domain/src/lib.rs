@@ -11,6 +11,7 @@
 //! - [`catalog`]: the service catalog (事项目录): items, materials, situational guidance, data
 //!   elements, licence types and "one thing" bundles (一件事), with versioning;
 //! - [`org`]: regions, departments, halls, windows, staff and the demo parties.
+//! - [`halls`]: service halls: appointments, tickets and the queue, visits, window planning.
 //! - [`access`]: the sign-in throttle and the actor a department system's API token acts as.
 //!
 //! ```
@@ -24,6 +25,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod clock;
+pub mod halls;
 pub mod ids;
 pub mod keys;
 pub mod licences;

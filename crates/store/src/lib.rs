@@ -28,6 +28,7 @@ pub mod model;
 mod model_accounts;
 mod model_bundles;
 mod model_cases;
+mod model_halls;
 mod model_webhooks;
 pub mod ports;
 pub mod postgres;
@@ -42,6 +43,7 @@ use secrecy::SecretString;
 pub use error::StoreError;
 pub use ports::AccountStore;
 pub use ports::BundleCaseStore;
+pub use ports::HallStore;
 pub use ports::WebhookStore;
 pub use ports::{CaseStore, CatalogStore};
 
@@ -79,6 +81,7 @@ pub struct Store {
     pub cases: Arc<dyn CaseStore>,
     pub webhooks: Arc<dyn WebhookStore>,
     pub bundles: Arc<dyn BundleCaseStore>,
+    pub halls: Arc<dyn HallStore>,
     backend: Backend,
 }
 
@@ -100,6 +103,7 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
                 cases: Arc::new(store.clone()),
                 webhooks: Arc::new(store.clone()),
                 bundles: Arc::new(store.clone()),
+                halls: Arc::new(store.clone()),
                 backend: Backend::Sqlite(store),
             })
         }
@@ -112,6 +116,7 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
                 cases: Arc::new(store.clone()),
                 webhooks: Arc::new(store.clone()),
                 bundles: Arc::new(store.clone()),
+                halls: Arc::new(store.clone()),
                 backend: Backend::Postgres(store),
             })
         }

@@ -290,3 +290,92 @@ pub trait BundleCaseStore: Send + Sync + std::fmt::Debug {
         limit: u32,
     ) -> Result<Vec<tongban_domain::cases::bundle_case::BundleCase>, StoreError>;
 }
+
+/// Service halls (SPEC C4): appointment capacities and bookings, queue tickets, visits and the
+/// trips they count for cases. Writes that could race (a booking against the capacity, two
+/// windows calling the same ticket) are conditional and report whether they took effect.
+#[async_trait]
+pub trait HallStore: Send + Sync + std::fmt::Debug {
+    /// Slots of a hall and skill group on a day that have a capacity set or live bookings.
+    async fn slot_loads(
+        &self,
+        hall: &tongban_domain::keys::HallKey,
+        skill: &tongban_domain::keys::SkillGroupKey,
+        day: jiff::civil::Date,
+    ) -> Result<Vec<crate::model::SlotLoad>, StoreError>;
+    /// Sets one slot's capacity; bookings beyond it are kept.
+    async fn set_slot_capacity(
+        &self,
+        hall: &tongban_domain::keys::HallKey,
+        skill: &tongban_domain::keys::SkillGroupKey,
+        day: jiff::civil::Date,
+        starts: jiff::civil::Time,
+        capacity: u32,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Stores a new booking if its slot holds fewer than `capacity` live bookings (checked in
+    /// the same transaction); false when the slot is full.
+    async fn book_appointment(
+        &self,
+        appointment: &tongban_domain::halls::appointments::Appointment,
+        capacity: u32,
+    ) -> Result<bool, StoreError>;
+    /// Stores a changed appointment if it is still in `expected` status and, when `capacity` is
+    /// given, its (new) slot holds fewer than that many other live bookings; false otherwise.
+    async fn save_appointment(
+        &self,
+        appointment: &tongban_domain::halls::appointments::Appointment,
+        expected: tongban_domain::halls::appointments::AppointmentStatus,
+        capacity: Option<u32>,
+    ) -> Result<bool, StoreError>;
+    async fn appointment(
+        &self,
+        id: tongban_domain::halls::AppointmentId,
+    ) -> Result<Option<tongban_domain::halls::appointments::Appointment>, StoreError>;
+    async fn appointments(
+        &self,
+        filter: &crate::model::AppointmentFilter,
+    ) -> Result<Vec<tongban_domain::halls::appointments::Appointment>, StoreError>;
+    /// Stores a new ticket with the next number of its class for its hall and day, the
+    /// appointment it checks in (`Conflict` if that is no longer booked) and the visit (linked
+    /// to every open case of the applicant), in one transaction. Returns the numbered ticket.
+    async fn check_in(
+        &self,
+        check_in: crate::model::CheckIn,
+    ) -> Result<tongban_domain::halls::queue::Ticket, StoreError>;
+    async fn ticket(
+        &self,
+        id: tongban_domain::halls::TicketId,
+    ) -> Result<Option<tongban_domain::halls::queue::Ticket>, StoreError>;
+    /// A hall's tickets taken on days `from..=to` (China time), oldest first.
+    async fn tickets(
+        &self,
+        hall: &tongban_domain::keys::HallKey,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<Vec<tongban_domain::halls::queue::Ticket>, StoreError>;
+    /// Stores a changed ticket if it is still in `expected` status with `expected_recalls`
+    /// recalls; false when another window changed it first.
+    async fn save_ticket(
+        &self,
+        ticket: &tongban_domain::halls::queue::Ticket,
+        expected: tongban_domain::halls::queue::TicketStatus,
+        expected_recalls: u32,
+    ) -> Result<bool, StoreError>;
+    /// Links a case to the applicant's visits at the hall on that day (a case accepted at a
+    /// window during a visit); returns how many links are new.
+    async fn link_case_to_visits(
+        &self,
+        case_id: uuid::Uuid,
+        applicant: &str,
+        hall: &tongban_domain::keys::HallKey,
+        day: jiff::civil::Date,
+    ) -> Result<u32, StoreError>;
+    /// How many visits (trips) a case counts.
+    async fn case_trips(&self, case_id: uuid::Uuid) -> Result<u32, StoreError>;
+    /// For the cases of an item: trips → number of cases.
+    async fn trip_counts(
+        &self,
+        item: &ImplementationCode,
+    ) -> Result<std::collections::BTreeMap<u32, u64>, StoreError>;
+}

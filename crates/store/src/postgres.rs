@@ -77,3 +77,4 @@ include!("sql/accounts.rs");
 include!("sql/cases.rs");
 include!("sql/webhooks.rs");
 include!("sql/bundles.rs");
+include!("sql/halls.rs");

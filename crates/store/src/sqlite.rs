@@ -100,3 +100,4 @@ include!("sql/accounts.rs");
 include!("sql/cases.rs");
 include!("sql/webhooks.rs");
 include!("sql/bundles.rs");
+include!("sql/halls.rs");

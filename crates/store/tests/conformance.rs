@@ -1200,7 +1200,7 @@ mod cases {
     use super::{BIRTH_CERTIFICATE, TestResult};
 
     /// 居民身份证申领 (city-police).
-    const ID_CARD: &str = "11990100004213712W2000109000000";
+    pub(super) const ID_CARD: &str = "11990100004213712W2000109000000";
     const ZHANG_WEI: &str = "990102198803150031";
     const WANG_FANG: &str = "990102199006200045";
 
@@ -1240,7 +1240,7 @@ mod cases {
     }
 
     /// A just-submitted case of the item by the applicant at `at`, with a random id.
-    fn new_case(code: &str, applicant: &str, at: Timestamp) -> Case {
+    pub(super) fn new_case(code: &str, applicant: &str, at: Timestamp) -> Case {
         let item = item(code);
         let workflow = demo_data()
             .catalog
@@ -1347,7 +1347,7 @@ mod cases {
         }
     }
 
-    async fn create(store: &Store, case: Case) -> Result<Case, StoreError> {
+    pub(super) async fn create(store: &Store, case: Case) -> Result<Case, StoreError> {
         let submitted = event(
             EventKind::Submitted {
                 channel: Channel::Web,
@@ -2116,6 +2116,321 @@ mod cases {
             .await?;
         assert_eq!(all.cases.len(), 60);
         assert!(all.next.is_none());
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service halls (the `HallStore` port)
+
+mod halls {
+    use jiff::SignedDuration;
+    use jiff::civil::{Date, date, time};
+    use tongban_domain::calendar::shanghai_date;
+    use tongban_domain::halls::appointments::{
+        Appointment, AppointmentStatus, Availability, Booking, Slot,
+    };
+    use tongban_domain::halls::queue::{Ticket, TicketStatus};
+    use tongban_domain::halls::visits::Visit;
+    use tongban_domain::halls::{PriorityClass, TicketId, VisitId};
+    use tongban_domain::keys::{HallKey, SkillGroupKey, WindowKey};
+    use tongban_store::model::{AppointmentFilter, CheckIn};
+    use tongban_store::testing::{TestStore, test_time};
+
+    use super::TestResult;
+    use super::cases::{ID_CARD, create, new_case};
+
+    const ZHANG_WEI: &str = "990102198803150031";
+
+    fn hall() -> HallKey {
+        HallKey::parse("city-centre").unwrap_or_else(|error| panic!("hall: {error}"))
+    }
+
+    fn skill(text: &str) -> SkillGroupKey {
+        SkillGroupKey::parse(text).unwrap_or_else(|error| panic!("{text}: {error}"))
+    }
+
+    fn slot(day: Date, hour: i8) -> Slot {
+        Slot {
+            day,
+            starts: time(hour, 0, 0, 0),
+            ends: time(hour, 30, 0, 0),
+            extended: false,
+        }
+    }
+
+    fn appointment(n: u128, slot: Slot) -> Appointment {
+        Appointment::book(
+            Booking {
+                id: uuid::Uuid::from_u128(n),
+                hall: hall(),
+                skill: skill("personal"),
+                slot,
+                applicant: format!("applicant-{n}"),
+                booked_by: "citizen".into(),
+                item: None,
+            },
+            Availability {
+                capacity: 100,
+                booked: 0,
+            },
+            test_time(),
+        )
+        .unwrap_or_else(|error| panic!("booking {n}: {error}"))
+    }
+
+    fn ticket(n: u128, class: PriorityClass, applicant: Option<&str>) -> Ticket {
+        Ticket::take(
+            uuid::Uuid::from_u128(n),
+            hall(),
+            String::new(),
+            class,
+            skill("personal"),
+            applicant.map(str::to_owned),
+            test_time() + SignedDuration::from_secs(i64::try_from(n).unwrap_or(0)),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_slot_takes_bookings_up_to_its_capacity_and_keeps_them_when_it_shrinks() -> TestResult
+    {
+        let test = TestStore::with_demo().await?;
+        let halls = &test.store.halls;
+        let day = date(2026, 3, 3);
+        for n in 1..=2 {
+            assert!(
+                halls
+                    .book_appointment(&appointment(n, slot(day, 9)), 2)
+                    .await?
+            );
+        }
+        assert!(
+            !halls
+                .book_appointment(&appointment(3, slot(day, 9)), 2)
+                .await?,
+            "the third booking of a two-place slot is refused"
+        );
+        halls
+            .set_slot_capacity(
+                &hall(),
+                &skill("personal"),
+                day,
+                time(9, 0, 0, 0),
+                1,
+                test_time(),
+            )
+            .await?;
+        let loads = halls.slot_loads(&hall(), &skill("personal"), day).await?;
+        assert_eq!(loads.len(), 1);
+        assert_eq!((loads[0].capacity, loads[0].booked), (Some(1), 2));
+        let listed = halls
+            .appointments(&AppointmentFilter::HallDay(hall(), day))
+            .await?;
+        assert_eq!(
+            listed.len(),
+            2,
+            "bookings over the new capacity stay visible"
+        );
+        assert!(listed.iter().all(|a| a.status == AppointmentStatus::Booked));
+        // Cancelling one leaves one booking for one place: still full.
+        let cancelled = listed[0].cancel(test_time())?;
+        assert!(
+            halls
+                .save_appointment(&cancelled, AppointmentStatus::Booked, None)
+                .await?
+        );
+        assert!(
+            !halls
+                .book_appointment(&appointment(4, slot(day, 9)), 4)
+                .await?
+        );
+        let stored = halls.appointment(cancelled.id).await?.unwrap();
+        assert_eq!(stored, cancelled);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_reschedule_needs_room_in_the_new_slot_and_a_stale_status_changes_nothing()
+    -> TestResult {
+        let test = TestStore::with_demo().await?;
+        let halls = &test.store.halls;
+        let day = date(2026, 3, 3);
+        let mine = appointment(1, slot(day, 9));
+        assert!(halls.book_appointment(&mine, 4).await?);
+        assert!(
+            halls
+                .book_appointment(&appointment(2, slot(day, 10)), 1)
+                .await?
+        );
+        let full = Availability {
+            capacity: 4,
+            booked: 0,
+        };
+        let moved = mine.reschedule(slot(day, 10), full, test_time())?;
+        assert!(
+            !halls
+                .save_appointment(&moved, AppointmentStatus::Booked, Some(1))
+                .await?,
+            "the store counts the other booking in the one-place slot"
+        );
+        let moved = mine.reschedule(slot(day, 11), full, test_time())?;
+        assert!(
+            halls
+                .save_appointment(&moved, AppointmentStatus::Booked, Some(4))
+                .await?
+        );
+        let stored = halls.appointment(mine.id).await?.unwrap();
+        assert_eq!(stored.slot.starts, time(11, 0, 0, 0));
+        assert!(
+            !halls
+                .save_appointment(&moved, AppointmentStatus::CheckedIn, None)
+                .await?,
+            "a save against a status it no longer has is refused"
+        );
+        let mine_listed = halls
+            .appointments(&AppointmentFilter::Applicant("applicant-1".into()))
+            .await?;
+        assert_eq!(mine_listed.len(), 1);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn tickets_are_numbered_per_class_and_day_and_a_check_in_is_one_transaction() -> TestResult
+    {
+        let test = TestStore::with_demo().await?;
+        let halls = &test.store.halls;
+        let mut numbers = Vec::new();
+        for (n, class) in [
+            (1, PriorityClass::Normal),
+            (2, PriorityClass::Normal),
+            (3, PriorityClass::GreenChannel),
+        ] {
+            let taken = halls
+                .check_in(CheckIn {
+                    ticket: ticket(n, class, None),
+                    appointment: None,
+                    visit: None,
+                })
+                .await?;
+            numbers.push(taken.number);
+        }
+        assert_eq!(numbers, vec!["A001", "A002", "G001"]);
+        // Checking in an appointment that is no longer booked stores no ticket either.
+        let day = shanghai_date(test_time());
+        let booked = appointment(9, slot(day, 10));
+        assert!(halls.book_appointment(&booked, 4).await?);
+        let mut cancelled = booked.clone();
+        cancelled.status = AppointmentStatus::Cancelled;
+        assert!(
+            halls
+                .save_appointment(&cancelled, AppointmentStatus::Booked, None)
+                .await?
+        );
+        let mut checked_in = booked.clone();
+        checked_in.status = AppointmentStatus::CheckedIn;
+        let refused = halls
+            .check_in(CheckIn {
+                ticket: ticket(4, PriorityClass::Appointment, None),
+                appointment: Some(checked_in),
+                visit: None,
+            })
+            .await;
+        assert!(matches!(
+            refused,
+            Err(tongban_store::StoreError::Conflict(_))
+        ));
+        assert!(
+            halls
+                .ticket(TicketId::from_uuid(uuid::Uuid::from_u128(4)))
+                .await?
+                .is_none()
+        );
+        let today = halls.tickets(&hall(), day, day).await?;
+        assert_eq!(today.len(), 3);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn two_windows_cannot_both_call_one_ticket() -> TestResult {
+        let test = TestStore::with_demo().await?;
+        let halls = &test.store.halls;
+        let taken = halls
+            .check_in(CheckIn {
+                ticket: ticket(1, PriorityClass::Normal, None),
+                appointment: None,
+                visit: None,
+            })
+            .await?;
+        let a01 = WindowKey::parse("city-centre-a01")?;
+        let a02 = WindowKey::parse("city-centre-a02")?;
+        let first = taken.call(&a01, test_time())?;
+        let second = taken.call(&a02, test_time())?;
+        assert!(halls.save_ticket(&first, TicketStatus::Waiting, 0).await?);
+        assert!(!halls.save_ticket(&second, TicketStatus::Waiting, 0).await?);
+        let stored = halls.ticket(taken.id).await?.unwrap();
+        assert_eq!(stored.window, Some(a01.clone()));
+        let done = stored.finish(&a01, test_time() + SignedDuration::from_mins(7))?;
+        assert!(halls.save_ticket(&done, TicketStatus::Called, 0).await?);
+        let stored = halls.ticket(taken.id).await?.unwrap();
+        assert_eq!(stored.service_time(), Some(SignedDuration::from_mins(7)));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_visit_counts_as_a_trip_for_open_cases_and_for_a_case_accepted_during_it()
+    -> TestResult {
+        let test = TestStore::with_demo().await?;
+        let store = &test.store;
+        let open = create(store, new_case(ID_CARD, ZHANG_WEI, test_time())).await?;
+        let other = create(store, new_case(ID_CARD, "990102199006200045", test_time())).await?;
+        let visit_at = test_time() + SignedDuration::from_hours(1);
+        let mut taken = ticket(1, PriorityClass::Normal, Some(ZHANG_WEI));
+        taken.taken_at = visit_at;
+        store
+            .halls
+            .check_in(CheckIn {
+                visit: Some(Visit {
+                    id: VisitId::from_uuid(uuid::Uuid::from_u128(77)),
+                    hall: hall(),
+                    applicant: ZHANG_WEI.into(),
+                    ticket: taken.id,
+                    at: visit_at,
+                }),
+                ticket: taken,
+                appointment: None,
+            })
+            .await?;
+        assert_eq!(store.halls.case_trips(open.id).await?, 1);
+        assert_eq!(
+            store.halls.case_trips(other.id).await?,
+            0,
+            "another applicant's case"
+        );
+        // A case created during the visit (accepted at the window) is linked once.
+        let accepted = create(store, new_case(ID_CARD, ZHANG_WEI, visit_at)).await?;
+        let day = shanghai_date(visit_at);
+        assert_eq!(
+            store
+                .halls
+                .link_case_to_visits(accepted.id, ZHANG_WEI, &hall(), day)
+                .await?,
+            1
+        );
+        assert_eq!(
+            store
+                .halls
+                .link_case_to_visits(accepted.id, ZHANG_WEI, &hall(), day)
+                .await?,
+            0,
+            "linking twice adds nothing"
+        );
+        assert_eq!(store.halls.case_trips(accepted.id).await?, 1);
+        let counts = store
+            .halls
+            .trip_counts(&tongban_domain::ids::ImplementationCode::parse(ID_CARD)?)
+            .await?;
+        assert_eq!(counts.get(&1), Some(&2));
+        assert_eq!(counts.get(&0), Some(&1));
         Ok(())
     }
 }

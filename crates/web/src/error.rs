@@ -37,6 +37,14 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     CalendarYearNotLoaded,
+    HallNotFound,
+    WindowNotFound,
+    TicketNotFound,
+    AppointmentNotFound,
+    SlotNotFound,
+    SlotFull,
+    OutOfTime,
+    InvalidHallRequest,
     InternalError,
 }
 
@@ -75,6 +83,14 @@ impl ErrorCode {
             ErrorCode::CalendarYearNotLoaded => {
                 ("calendar_year_not_loaded", StatusCode::SERVICE_UNAVAILABLE)
             }
+            ErrorCode::HallNotFound => ("hall_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::WindowNotFound => ("window_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::TicketNotFound => ("ticket_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::AppointmentNotFound => ("appointment_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::SlotNotFound => ("slot_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::SlotFull => ("slot_full", StatusCode::CONFLICT),
+            ErrorCode::OutOfTime => ("out_of_time", StatusCode::CONFLICT),
+            ErrorCode::InvalidHallRequest => ("invalid_hall_request", StatusCode::BAD_REQUEST),
             ErrorCode::InternalError => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
@@ -227,6 +243,14 @@ mod tests {
             ErrorCode::PayloadTooLarge,
             ErrorCode::UnsupportedMediaType,
             ErrorCode::CalendarYearNotLoaded,
+            ErrorCode::HallNotFound,
+            ErrorCode::WindowNotFound,
+            ErrorCode::TicketNotFound,
+            ErrorCode::AppointmentNotFound,
+            ErrorCode::SlotNotFound,
+            ErrorCode::SlotFull,
+            ErrorCode::OutOfTime,
+            ErrorCode::InvalidHallRequest,
             ErrorCode::InternalError,
         ];
         let mut seen = std::collections::BTreeSet::new();

@@ -1,6 +1,6 @@
 // Portable SQL for the bundle-application port, compiled once per engine (see sql/catalog.rs
 // for the scheme). A parent and the children it opens commit together; children are written
-// by the case module's `insert_child_case`, so that they are numbered like any case.
+// by the case module's `insert_new_case`, so that they are numbered like any case.
 
 mod bundle_sql {
     use sqlx::Row;
@@ -31,7 +31,7 @@ mod bundle_sql {
         write: &BundleWrite,
     ) -> Result<(), StoreError> {
         for child in &write.children {
-            let case = super::case_sql::insert_child_case(conn, child.clone()).await?;
+            let case = super::case_sql::insert_new_case(conn, child.clone()).await?;
             for entry in &mut parent.children {
                 if let ChildStatus::Open {
                     case_id, number, ..

@@ -316,15 +316,16 @@ mod case_sql {
         Ok(())
     }
 
-    /// Inserts a new case inside the caller's transaction, numbered like [`CaseStore::create_case`],
-    /// with its `parent_id` (a bundle application) set from the case. Used by the bundle port,
-    /// which writes the parent and its children together.
-    pub(super) async fn insert_child_case(
+    /// Inserts a new case inside the caller's transaction: numbers it (item code, China date and
+    /// a counter per both), stores it with its `parent_id` (set for the children of a bundle
+    /// application, whose port writes the parent and its children together), its countersigning
+    /// departments, events and side effects.
+    pub(super) async fn insert_new_case(
         conn: &mut Conn,
         mut write: CaseWrite,
     ) -> Result<Case, StoreError> {
         let Some(mut case) = write.case.clone() else {
-            return Err(StoreError::corrupt("insert_child_case needs a case"));
+            return Err(StoreError::corrupt("a new case write needs a case"));
         };
         let day = shanghai_date(case.submitted_at)
             .strftime("%Y%m%d")
@@ -381,7 +382,7 @@ mod case_sql {
         .execute(&mut *conn)
         .await?;
         write_co_departments(conn, &case).await?;
-        insert_events(conn, case.id, &write.events).await?;
+        insert_events(conn, case.id, case.version, &write.events).await?;
         insert_side_effects(conn, &write).await?;
         Ok(case)
     }
@@ -433,67 +434,9 @@ mod case_sql {
 
     #[async_trait::async_trait]
     impl CaseStore for Adapter {
-        async fn create_case(&self, mut write: CaseWrite) -> Result<Case, StoreError> {
-            let Some(mut case) = write.case.clone() else {
-                return Err(StoreError::corrupt("create_case needs a case"));
-            };
-            self.write(move |conn| {
-                Box::pin(async move {
-                    let day = shanghai_date(case.submitted_at).strftime("%Y%m%d").to_string();
-                    let prefix = format!("{}{day}", case.item_code);
-                    let sequence: i64 = sqlx::query_scalar(
-                        "INSERT INTO case_counters (prefix, value) VALUES ($1, 1) \
-                         ON CONFLICT (prefix) DO UPDATE SET value = case_counters.value + 1 RETURNING value",
-                    )
-                    .bind(&prefix)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                    case.number = format!("{prefix}{sequence:04}");
-                    // Messages and log entries were built before the number existed.
-                    for message in &mut write.outbox {
-                        if let Some(number) = message.payload.get_mut("number") {
-                            *number = serde_json::Value::String(case.number.clone());
-                        }
-                    }
-                    for entry in &mut write.audit {
-                        if entry.target.is_empty() {
-                            entry.target = case.number.clone();
-                        }
-                    }
-                    sqlx::query(
-                        "INSERT INTO cases (id, number, version, parent_id, item_code, item_version, department, \
-                         applicant_identifier, applicant_account, hall, channel, state, step, submitted_at, \
-                         accepted_on, promised_due, statutory_due, closed_at, updated_at, document) \
-                         VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-                    )
-                    .bind(case.id)
-                    .bind(&case.number)
-                    .bind(version_i64(case.version))
-                    .bind(case.item_code.as_str())
-                    .bind(i32::try_from(case.item_version).unwrap_or(i32::MAX))
-                    .bind(case.department.as_str())
-                    .bind(&case.applicant.identifier)
-                    .bind(case.applicant.account.as_ref().map(|a| a.as_str()))
-                    .bind(case.hall.as_ref().map(|h| h.as_str()))
-                    .bind(serde_json::to_value(case.channel).ok().and_then(|v| v.as_str().map(str::to_owned)))
-                    .bind(case.state.name())
-                    .bind(step_of(&case))
-                    .bind(to_micros(case.submitted_at))
-                    .bind(date_text(case.accepted_on))
-                    .bind(date_text(case.promised_due))
-                    .bind(date_text(case.statutory_due))
-                    .bind(case.closed_at.map(to_micros))
-                    .bind(to_micros(case.submitted_at))
-                    .bind(Json(&case))
-                    .execute(&mut *conn)
-                    .await?;
-                    write_co_departments(conn, &case).await?;
-                    insert_events(conn, case.id, case.version, &write.events).await?;
-                    insert_side_effects(conn, &write).await?;
-                    Ok(case)
-                })
-            })
-            .await
+        async fn create_case(&self, write: CaseWrite) -> Result<Case, StoreError> {
+            self.write(move |conn| Box::pin(insert_new_case(conn, write)))
+                .await
         }
 
         async fn save_case(

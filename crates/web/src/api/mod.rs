@@ -4,6 +4,7 @@ pub mod auth;
 pub mod bundle_cases;
 pub mod cases;
 pub mod catalog;
+pub mod halls;
 pub mod webhooks;
 
 use std::sync::LazyLock;
@@ -41,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(cases::router())
         .merge(bundle_cases::router())
+        .merge(halls::router())
 }
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bundle_cases;
 pub mod cases;
 pub mod catalog;
+pub mod halls;
 pub mod i18n;
 
 use askama::Template;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(cases::router())
         .merge(bundle_cases::router())
+        .merge(halls::router())
 }
 
 /// Renders a template into a response; a rendering failure is an internal error.

@@ -236,6 +236,8 @@ pub struct CaseView {
     pub timeline: Vec<TimelineEntry>,
     #[schema(value_type = Option<Object>)]
     pub licence: Option<Licence>,
+    /// Visits (check-ins at a hall) counted for this case: its real trips (到现场次数).
+    pub trips: u32,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -611,6 +613,8 @@ pub async fn submit(
         case: Some(case),
     };
     let case = state.store.cases.create_case(write).await?;
+    // Taken at a window: the applicant's visit today counts as a trip of this case.
+    super::halls::link_window_case(state, actor, &case).await?;
     view(state, actor, case, false).await
 }
 
@@ -1042,7 +1046,9 @@ async fn view(
         .filter(|stored| stored.public || !own || actor.kind == ActorKind::Staff)
         .map(|stored| timeline_entry(&lookup, stored, own, case.applicant.account.as_ref()))
         .collect();
+    let trips = state.store.halls.case_trips(case.id).await?;
     Ok(CaseView {
+        trips,
         id: case.id.to_string(),
         number: case.number.clone(),
         version: case.version,
@@ -1257,6 +1263,9 @@ pub async fn act(
     state.store.cases.save_case(write, expected_version).await?;
     if outcome.case.parent.is_some() {
         super::bundles::after_child_changed(state, &outcome.case).await;
+    }
+    if command.name() == "accept" {
+        super::halls::link_window_case(state, actor, &outcome.case).await?;
     }
     view(state, actor, outcome.case, false).await
 }

@@ -5,3 +5,4 @@ pub mod bundle_plan;
 pub mod bundles;
 pub mod cases;
 pub mod catalog;
+pub mod halls;
