@@ -26,6 +26,7 @@ pub mod files;
 pub mod model;
 mod model_accounts;
 mod model_cases;
+mod model_feedback;
 mod model_webhooks;
 pub mod ports;
 pub mod postgres;
@@ -41,6 +42,7 @@ pub use error::StoreError;
 pub use ports::AccountStore;
 pub use ports::WebhookStore;
 pub use ports::{CaseStore, CatalogStore};
+pub use ports::{FeedbackStore, HotlineStore, StatsStore};
 
 /// Which engine, and where.
 #[derive(Debug, Clone)]
@@ -75,6 +77,9 @@ pub struct Store {
     pub accounts: Arc<dyn AccountStore>,
     pub cases: Arc<dyn CaseStore>,
     pub webhooks: Arc<dyn WebhookStore>,
+    pub feedback: Arc<dyn FeedbackStore>,
+    pub hotline: Arc<dyn HotlineStore>,
+    pub stats: Arc<dyn StatsStore>,
     backend: Backend,
 }
 
@@ -95,6 +100,9 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
                 accounts: Arc::new(store.clone()),
                 cases: Arc::new(store.clone()),
                 webhooks: Arc::new(store.clone()),
+                feedback: Arc::new(store.clone()),
+                hotline: Arc::new(store.clone()),
+                stats: Arc::new(store.clone()),
                 backend: Backend::Sqlite(store),
             })
         }
@@ -106,6 +114,9 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
                 accounts: Arc::new(store.clone()),
                 cases: Arc::new(store.clone()),
                 webhooks: Arc::new(store.clone()),
+                feedback: Arc::new(store.clone()),
+                hotline: Arc::new(store.clone()),
+                stats: Arc::new(store.clone()),
                 backend: Backend::Postgres(store),
             })
         }

@@ -131,4 +131,5 @@ pub struct ImportReport {
 
 pub use crate::model_accounts::*;
 pub use crate::model_cases::*;
+pub use crate::model_feedback::*;
 pub use crate::model_webhooks::*;

@@ -99,3 +99,6 @@ include!("sql/catalog.rs");
 include!("sql/accounts.rs");
 include!("sql/cases.rs");
 include!("sql/webhooks.rs");
+include!("sql/stats.rs");
+include!("sql/feedback.rs");
+include!("sql/hotline.rs");

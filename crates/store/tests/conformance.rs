@@ -2118,3 +2118,6 @@ mod cases {
         Ok(())
     }
 }
+
+#[path = "conformance/feedback.rs"]
+mod feedback;
