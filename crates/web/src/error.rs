@@ -37,6 +37,14 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     CalendarYearNotLoaded,
     InternalError,
+    AlreadyRated,
+    RectificationPending,
+    NotRateable,
+    InvalidRating,
+    RectificationNotFound,
+    InvalidTicket,
+    TicketNotFound,
+    InvalidStatsQuery,
 }
 
 impl ErrorCode {
@@ -72,6 +80,14 @@ impl ErrorCode {
                 ("calendar_year_not_loaded", StatusCode::SERVICE_UNAVAILABLE)
             }
             ErrorCode::InternalError => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR),
+            ErrorCode::AlreadyRated => ("already_rated", StatusCode::CONFLICT),
+            ErrorCode::RectificationPending => ("rectification_pending", StatusCode::CONFLICT),
+            ErrorCode::NotRateable => ("not_rateable", StatusCode::CONFLICT),
+            ErrorCode::InvalidRating => ("invalid_rating", StatusCode::BAD_REQUEST),
+            ErrorCode::RectificationNotFound => ("rectification_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::InvalidTicket => ("invalid_ticket", StatusCode::BAD_REQUEST),
+            ErrorCode::TicketNotFound => ("ticket_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::InvalidStatsQuery => ("invalid_stats_query", StatusCode::BAD_REQUEST),
         }
     }
 
@@ -224,6 +240,14 @@ mod tests {
             ErrorCode::UnsupportedMediaType,
             ErrorCode::CalendarYearNotLoaded,
             ErrorCode::InternalError,
+            ErrorCode::AlreadyRated,
+            ErrorCode::RectificationPending,
+            ErrorCode::NotRateable,
+            ErrorCode::InvalidRating,
+            ErrorCode::RectificationNotFound,
+            ErrorCode::InvalidTicket,
+            ErrorCode::TicketNotFound,
+            ErrorCode::InvalidStatsQuery,
         ];
         let mut seen = std::collections::BTreeSet::new();
         for code in all {

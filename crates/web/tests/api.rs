@@ -15,6 +15,8 @@ mod bundles;
 mod cases;
 #[path = "api/errors.rs"]
 mod errors;
+#[path = "api/feedback.rs"]
+mod feedback;
 #[path = "api/items.rs"]
 mod items;
 #[path = "api/openapi.rs"]

@@ -3,6 +3,9 @@
 pub mod auth;
 pub mod cases;
 pub mod catalog;
+pub mod feedback;
+pub mod hotline;
+pub mod stats;
 pub mod webhooks;
 
 use std::sync::LazyLock;
@@ -38,6 +41,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(auth::router())
         .merge(cases::router())
+        .merge(feedback::router())
+        .merge(hotline::router())
+        .merge(stats::router())
 }
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =

@@ -6,6 +6,9 @@ pub mod admin;
 pub mod auth;
 pub mod cases;
 pub mod catalog;
+pub mod dashboard;
+pub mod feedback;
+pub mod hotline;
 pub mod i18n;
 
 use askama::Template;
@@ -33,6 +36,9 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(admin::router())
         .merge(cases::router())
+        .merge(feedback::router())
+        .merge(hotline::router())
+        .merge(dashboard::router())
 }
 
 /// Renders a template into a response; a rendering failure is an internal error.

@@ -3,3 +3,6 @@
 
 pub mod cases;
 pub mod catalog;
+pub mod feedback;
+pub mod hotline;
+pub mod stats;
