@@ -28,6 +28,7 @@ pub mod model;
 mod model_accounts;
 mod model_bundles;
 mod model_cases;
+mod model_feedback;
 mod model_halls;
 mod model_webhooks;
 pub mod ports;
@@ -46,6 +47,7 @@ pub use ports::BundleCaseStore;
 pub use ports::HallStore;
 pub use ports::WebhookStore;
 pub use ports::{CaseStore, CatalogStore};
+pub use ports::{FeedbackStore, HotlineStore, StatsStore};
 
 /// Which engine, and where.
 #[derive(Debug, Clone)]
@@ -82,6 +84,9 @@ pub struct Store {
     pub webhooks: Arc<dyn WebhookStore>,
     pub bundles: Arc<dyn BundleCaseStore>,
     pub halls: Arc<dyn HallStore>,
+    pub feedback: Arc<dyn FeedbackStore>,
+    pub hotline: Arc<dyn HotlineStore>,
+    pub stats: Arc<dyn StatsStore>,
     backend: Backend,
 }
 
@@ -104,6 +109,9 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
                 webhooks: Arc::new(store.clone()),
                 bundles: Arc::new(store.clone()),
                 halls: Arc::new(store.clone()),
+                feedback: Arc::new(store.clone()),
+                hotline: Arc::new(store.clone()),
+                stats: Arc::new(store.clone()),
                 backend: Backend::Sqlite(store),
             })
         }
@@ -117,6 +125,9 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
                 webhooks: Arc::new(store.clone()),
                 bundles: Arc::new(store.clone()),
                 halls: Arc::new(store.clone()),
+                feedback: Arc::new(store.clone()),
+                hotline: Arc::new(store.clone()),
+                stats: Arc::new(store.clone()),
                 backend: Backend::Postgres(store),
             })
         }

@@ -132,5 +132,6 @@ pub struct ImportReport {
 pub use crate::model_accounts::*;
 pub use crate::model_bundles::*;
 pub use crate::model_cases::*;
+pub use crate::model_feedback::*;
 pub use crate::model_halls::*;
 pub use crate::model_webhooks::*;

@@ -379,3 +379,113 @@ pub trait HallStore: Send + Sync + std::fmt::Debug {
         item: &ImplementationCode,
     ) -> Result<std::collections::BTreeMap<u32, u64>, StoreError>;
 }
+
+/// Ratings (好差评) and the rectification tasks bad ratings open (SPEC C6). Writes also keep the
+/// supervision rollups ([`StatsStore`]) in step, in the same transaction.
+#[async_trait]
+pub trait FeedbackStore: Send + Sync + std::fmt::Debug {
+    /// What earlier ratings of this subject mean for a new one (first / second round).
+    async fn prior_ratings(
+        &self,
+        kind: tongban_domain::feedback::RatedKind,
+        subject: &str,
+    ) -> Result<tongban_domain::feedback::PriorRatings, StoreError>;
+    /// Stores a rating and the task it opens, in one transaction; `Conflict` when the subject
+    /// already has a rating of this round.
+    async fn save_rating(
+        &self,
+        rating: &tongban_domain::feedback::Rating,
+        task: Option<&tongban_domain::feedback::Rectification>,
+    ) -> Result<(), StoreError>;
+    /// The ratings of a subject, first round first.
+    async fn ratings_of(
+        &self,
+        kind: tongban_domain::feedback::RatedKind,
+        subject: &str,
+    ) -> Result<Vec<tongban_domain::feedback::Rating>, StoreError>;
+    async fn rectification(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<tongban_domain::feedback::Rectification>, StoreError>;
+    /// Tasks, oldest due first.
+    async fn list_rectifications(
+        &self,
+        filter: &crate::model::RectificationFilter,
+    ) -> Result<Vec<tongban_domain::feedback::Rectification>, StoreError>;
+    /// Stores a changed task if it is still at `expected_version` (else `StaleVersion`).
+    async fn save_rectification(
+        &self,
+        task: &tongban_domain::feedback::Rectification,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
+}
+
+/// 12345 hotline tickets (SPEC C7).
+#[async_trait]
+pub trait HotlineStore: Send + Sync + std::fmt::Debug {
+    /// Stores a new ticket, assigning its number (`RX` + YYYYMMDD + 4-digit sequence) in the
+    /// same transaction; returns it with the number.
+    async fn create_ticket(
+        &self,
+        ticket: tongban_domain::hotline::Ticket,
+    ) -> Result<tongban_domain::hotline::Ticket, StoreError>;
+    /// Stores a changed ticket if it is still at `expected_version` (else `StaleVersion`).
+    async fn save_ticket(
+        &self,
+        ticket: &tongban_domain::hotline::Ticket,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
+    async fn ticket(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<tongban_domain::hotline::Ticket>, StoreError>;
+    async fn ticket_by_number(
+        &self,
+        number: &str,
+    ) -> Result<Option<tongban_domain::hotline::Ticket>, StoreError>;
+    /// Tickets, most urgent deadline first, then newest.
+    async fn list_tickets(
+        &self,
+        filter: &crate::model::TicketFilter,
+    ) -> Result<Vec<crate::model::TicketSummary>, StoreError>;
+    /// Open tickets (not closed or merged) of the same category and area received since
+    /// `since`, newest first: candidates for duplicate detection.
+    async fn open_tickets_like(
+        &self,
+        category: &str,
+        area: &str,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<tongban_domain::hotline::Ticket>, StoreError>;
+}
+
+/// The supervision rollups (SPEC C8): sums of [`tongban_domain::stats::Counters`] kept by the
+/// case, feedback and hotline writes.
+#[async_trait]
+pub trait StatsStore: Send + Sync + std::fmt::Debug {
+    /// Sums per group of the query's dimension over its months (the window dimension covers
+    /// ratings only).
+    async fn figures(
+        &self,
+        query: &crate::model::StatsQuery,
+    ) -> Result<Vec<crate::model::StatsRow>, StoreError>;
+    /// Sums per month (key `YYYY-MM`), optionally for one department.
+    async fn monthly(
+        &self,
+        range: tongban_domain::stats::MonthRange,
+        department: Option<&tongban_domain::keys::DepartmentKey>,
+    ) -> Result<Vec<crate::model::StatsRow>, StoreError>;
+    /// Sums per day (key `YYYY-MM-DD`) from `from` to `to`, optionally for one department.
+    async fn daily(
+        &self,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+        department: Option<&tongban_domain::keys::DepartmentKey>,
+    ) -> Result<Vec<crate::model::StatsRow>, StoreError>;
+    /// Histogram `(working days, cases)` of decided cases, ascending, for percentiles.
+    async fn days_histogram(
+        &self,
+        range: tongban_domain::stats::MonthRange,
+        department: Option<&tongban_domain::keys::DepartmentKey>,
+    ) -> Result<Vec<(i64, i64)>, StoreError>;
+}

@@ -78,3 +78,6 @@ include!("sql/cases.rs");
 include!("sql/webhooks.rs");
 include!("sql/bundles.rs");
 include!("sql/halls.rs");
+include!("sql/stats.rs");
+include!("sql/feedback.rs");
+include!("sql/hotline.rs");

@@ -2434,3 +2434,5 @@ mod halls {
         Ok(())
     }
 }
+#[path = "conformance/feedback.rs"]
+mod feedback;

@@ -39,6 +39,7 @@ pub enum ErrorCode {
     CalendarYearNotLoaded,
     HallNotFound,
     WindowNotFound,
+    /// No such queue ticket (halls) or hotline ticket.
     TicketNotFound,
     AppointmentNotFound,
     SlotNotFound,
@@ -46,6 +47,13 @@ pub enum ErrorCode {
     OutOfTime,
     InvalidHallRequest,
     InternalError,
+    AlreadyRated,
+    RectificationPending,
+    NotRateable,
+    InvalidRating,
+    RectificationNotFound,
+    InvalidTicket,
+    InvalidStatsQuery,
 }
 
 impl ErrorCode {
@@ -92,6 +100,13 @@ impl ErrorCode {
             ErrorCode::OutOfTime => ("out_of_time", StatusCode::CONFLICT),
             ErrorCode::InvalidHallRequest => ("invalid_hall_request", StatusCode::BAD_REQUEST),
             ErrorCode::InternalError => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR),
+            ErrorCode::AlreadyRated => ("already_rated", StatusCode::CONFLICT),
+            ErrorCode::RectificationPending => ("rectification_pending", StatusCode::CONFLICT),
+            ErrorCode::NotRateable => ("not_rateable", StatusCode::CONFLICT),
+            ErrorCode::InvalidRating => ("invalid_rating", StatusCode::BAD_REQUEST),
+            ErrorCode::RectificationNotFound => ("rectification_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::InvalidTicket => ("invalid_ticket", StatusCode::BAD_REQUEST),
+            ErrorCode::InvalidStatsQuery => ("invalid_stats_query", StatusCode::BAD_REQUEST),
         }
     }
 
@@ -252,6 +267,13 @@ mod tests {
             ErrorCode::OutOfTime,
             ErrorCode::InvalidHallRequest,
             ErrorCode::InternalError,
+            ErrorCode::AlreadyRated,
+            ErrorCode::RectificationPending,
+            ErrorCode::NotRateable,
+            ErrorCode::InvalidRating,
+            ErrorCode::RectificationNotFound,
+            ErrorCode::InvalidTicket,
+            ErrorCode::InvalidStatsQuery,
         ];
         let mut seen = std::collections::BTreeSet::new();
         for code in all {

@@ -17,6 +17,8 @@ mod bundles;
 mod cases;
 #[path = "api/errors.rs"]
 mod errors;
+#[path = "api/feedback.rs"]
+mod feedback;
 #[path = "api/halls.rs"]
 mod halls;
 #[path = "api/items.rs"]

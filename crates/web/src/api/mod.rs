@@ -4,7 +4,10 @@ pub mod auth;
 pub mod bundle_cases;
 pub mod cases;
 pub mod catalog;
+pub mod feedback;
 pub mod halls;
+pub mod hotline;
+pub mod stats;
 pub mod webhooks;
 
 use std::sync::LazyLock;
@@ -43,6 +46,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(cases::router())
         .merge(bundle_cases::router())
         .merge(halls::router())
+        .merge(feedback::router())
+        .merge(hotline::router())
+        .merge(stats::router())
 }
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =

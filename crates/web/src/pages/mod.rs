@@ -7,7 +7,10 @@ pub mod auth;
 pub mod bundle_cases;
 pub mod cases;
 pub mod catalog;
+pub mod dashboard;
+pub mod feedback;
 pub mod halls;
+pub mod hotline;
 pub mod i18n;
 
 use askama::Template;
@@ -37,6 +40,9 @@ pub fn router() -> Router<AppState> {
         .merge(cases::router())
         .merge(bundle_cases::router())
         .merge(halls::router())
+        .merge(feedback::router())
+        .merge(hotline::router())
+        .merge(dashboard::router())
 }
 
 /// Renders a template into a response; a rendering failure is an internal error.

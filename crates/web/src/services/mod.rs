@@ -5,4 +5,7 @@ pub mod bundle_plan;
 pub mod bundles;
 pub mod cases;
 pub mod catalog;
+pub mod feedback;
 pub mod halls;
+pub mod hotline;
+pub mod stats;
