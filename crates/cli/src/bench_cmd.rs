@@ -2,6 +2,8 @@
 //! engine in the same run (`lifecycle`), and an HTTP load mode against a server on this machine
 //! (`http`). See docs/benchmarks.md.
 
+#[path = "bench/ask.rs"]
+mod ask;
 #[path = "bench/http.rs"]
 mod http;
 #[path = "bench/lifecycle.rs"]
@@ -21,6 +23,9 @@ pub enum BenchCommand {
     /// Concurrent applications over HTTP against a running `tongban serve --demo` on this
     /// machine (loopback only; bounded in count and time).
     Http(http::HttpArgs),
+    /// The one-sentence assistant on a query set (`../shared/ask-dev-queries.tsv` by default):
+    /// top-1 and top-3 accuracy, p50/p99 latency and the misses.
+    Ask(ask::AskArgs),
 }
 
 /// Runs a benchmark. It opens its own fresh stores (never the configured database), so the
@@ -29,5 +34,6 @@ pub async fn run(command: BenchCommand, _settings: Settings) -> anyhow::Result<(
     match command {
         BenchCommand::Lifecycle(args) => lifecycle::run(args).await,
         BenchCommand::Http(args) => http::run(args).await,
+        BenchCommand::Ask(args) => ask::run(args),
     }
 }

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, one module per context, collected into one OpenAPI document.
 
+pub mod ask;
 pub mod auth;
 pub mod cases;
 pub mod catalog;
@@ -25,6 +26,7 @@ use crate::AppState;
     components(schemas(crate::error::ErrorBody)),
     tags(
         (name = "catalog", description = "Service items, guides and one-thing bundles (C1)"),
+        (name = "assistant", description = "The one-sentence assistant, 一句话办事 (C9)"),
         (name = "meta", description = "This document")
     )
 )]
@@ -38,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(auth::router())
         .merge(cases::router())
+        .merge(ask::router())
 }
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =

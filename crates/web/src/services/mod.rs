@@ -1,5 +1,6 @@
 //! Services: what handlers call. They combine the store, the domain and the in-memory lookup
 //! into views shared by the API and the pages.
 
+pub mod ask;
 pub mod cases;
 pub mod catalog;
