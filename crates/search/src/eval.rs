@@ -132,8 +132,9 @@ mod tests {
 
     #[test]
     fn a_query_set_is_read_by_column_name() {
-        let cases = parse_query_set("expected\tquery\n结婚登记\t去领个证\n\n# note\n驾驶证\t驾照\n")
-            .expect("valid");
+        let cases =
+            parse_query_set("expected\tquery\n结婚登记\t去领个证\n\n# note\n驾驶证\t驾照\n")
+                .expect("valid");
         assert_eq!(cases.len(), 2);
         assert_eq!(cases[0].query, "去领个证");
         assert!(cases[0].expected.is_match("结婚登记"));

@@ -44,6 +44,9 @@ pub const MAX_QUERY_CHARS: usize = 100;
 
 /// A synonym counts a little less than the word itself.
 const SYNONYM_FACTOR: f32 = 0.8;
+/// A dictionary word inside a longer word of the question ("幼儿" in "上幼儿园") is a fallback for
+/// when the longer word finds nothing; it counts less than the word the citizen wrote.
+const PIECE_FACTOR: f32 = 0.6;
 /// Weight of a name or alias found whole in the sentence.
 const PHRASE_BONUS: f32 = 4.0;
 /// How much a bundle gains when the sentence asks for a whole life event.
@@ -126,7 +129,11 @@ impl Assistant {
 
     /// Builds the assistant with a given vocabulary (tests, experiments).
     pub fn with_vocabulary(catalog: &CatalogDocument, vocabulary: Vocabulary) -> Assistant {
-        let segmenter = Segmenter::new(domain_words(catalog, &vocabulary).iter().map(String::as_str));
+        let segmenter = Segmenter::new(
+            domain_words(catalog, &vocabulary)
+                .iter()
+                .map(String::as_str),
+        );
         let mut assistant = Assistant {
             vocabulary,
             segmenter,
@@ -166,9 +173,9 @@ impl Assistant {
 
     /// The words the assistant sees in a sentence (stopwords removed), for explanations and tests.
     pub fn understand(&self, query: &str) -> Vec<String> {
-        self.query_words(query)
+        self.query_parts(query)
             .into_iter()
-            .map(|w| w.surface)
+            .filter_map(|part| part.into_iter().next().map(|w| w.surface))
             .collect()
     }
 
@@ -179,25 +186,36 @@ impl Assistant {
         if compact.is_empty() || limit == 0 || self.entries.is_empty() {
             return Vec::new();
         }
-        let words = self.query_words(&normal);
+        let parts = self.query_parts(&normal);
         let count = self.entries.len();
         let mut scores = vec![0.0f32; count];
-        let mut matched: Vec<Vec<usize>> = vec![Vec::new(); count];
+        let mut matched: Vec<Vec<&str>> = vec![Vec::new(); count];
         let mut best = vec![0.0f32; count];
-        for (position, word) in words.iter().enumerate() {
+        let mut best_word = vec![0usize; count];
+        for part in &parts {
             best.iter_mut().for_each(|b| *b = 0.0);
-            self.index.score_term(&word.surface, |entry, score| {
-                best[entry] = best[entry].max(score);
-            });
-            for &group in &word.groups {
-                self.index.score_term(&group_term(group), |entry, score| {
-                    best[entry] = best[entry].max(score * SYNONYM_FACTOR);
-                });
+            for (position, word) in part.iter().enumerate() {
+                let factor = if position == 0 { 1.0 } else { PIECE_FACTOR };
+                let mut keep = |entry: usize, raw: f32| {
+                    let score = raw * factor;
+                    if score > best[entry] {
+                        best[entry] = score;
+                        best_word[entry] = position;
+                    }
+                };
+                self.index.score_term(&word.surface, &mut keep);
+                for &group in &word.groups {
+                    self.index.score_term(&group_term(group), |entry, score| {
+                        keep(entry, score * SYNONYM_FACTOR);
+                    });
+                }
             }
             for entry in 0..count {
                 if best[entry] > 0.0 {
                     scores[entry] += best[entry];
-                    matched[entry].push(position);
+                    if let Some(word) = part.get(best_word[entry]) {
+                        matched[entry].push(word.surface.as_str());
+                    }
                 }
             }
         }
@@ -227,7 +245,9 @@ impl Assistant {
         ranked.sort_by(|&a, &b| {
             scores[b]
                 .total_cmp(&scores[a])
-                .then_with(|| kind_order(self.entries[a].kind).cmp(&kind_order(self.entries[b].kind)))
+                .then_with(|| {
+                    kind_order(self.entries[a].kind).cmp(&kind_order(self.entries[b].kind))
+                })
                 .then_with(|| self.entries[a].code.cmp(&self.entries[b].code))
         });
         let top = ranked.first().map_or(0.0, |&e| scores[e]);
@@ -237,12 +257,10 @@ impl Assistant {
             .take(limit)
             .map(|e| {
                 let data = &self.entries[e];
-                let mut why = Vec::new();
-                for &position in &matched[e] {
-                    if let Some(word) = words.get(position)
-                        && !why.contains(&word.surface)
-                    {
-                        why.push(word.surface.clone());
+                let mut why: Vec<String> = Vec::new();
+                for word in &matched[e] {
+                    if !why.iter().any(|w| w == word) {
+                        why.push((*word).to_owned());
                     }
                 }
                 Answer {
@@ -258,20 +276,32 @@ impl Assistant {
             .collect()
     }
 
-    fn query_words(&self, query: &str) -> Vec<QueryWord> {
+    /// The parts of a question: each word of the precise segmentation with the dictionary words
+    /// inside it, stopwords and repeats left out.
+    fn query_parts(&self, query: &str) -> Vec<Vec<QueryWord>> {
         let mut seen = BTreeSet::new();
-        let mut words = Vec::new();
-        for word in self.segmenter.words(query) {
-            if self.vocabulary.is_stopword(&word) || !seen.insert(word.clone()) {
+        let mut parts = Vec::new();
+        for group in self.segmenter.word_groups(query) {
+            let Some(whole) = group.first() else {
+                continue;
+            };
+            if self.vocabulary.is_stopword(whole) || !seen.insert(whole.clone()) {
                 continue;
             }
-            let groups = self.vocabulary.groups_of(&word).to_vec();
-            words.push(QueryWord {
-                surface: word,
-                groups,
-            });
+            let mut part = Vec::new();
+            for word in group {
+                if self.vocabulary.is_stopword(&word) {
+                    continue;
+                }
+                let groups = self.vocabulary.groups_of(&word).to_vec();
+                part.push(QueryWord {
+                    surface: word,
+                    groups,
+                });
+            }
+            parts.push(part);
         }
-        words
+        parts
     }
 
     /// The terms of a text: each word, and each synonym group it belongs to.
@@ -386,7 +416,10 @@ fn domain_words(catalog: &CatalogDocument, vocabulary: &Vocabulary) -> BTreeSet<
     }
     for bundle in &catalog.bundles {
         add(&bundle.name);
-        add(bundle.name.trim_end_matches("一件事").trim_end_matches("一类事"));
+        add(bundle
+            .name
+            .trim_end_matches("一件事")
+            .trim_end_matches("一类事"));
     }
     for licence in &catalog.licence_types {
         add(&licence.name);

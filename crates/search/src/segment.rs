@@ -71,16 +71,31 @@ impl Segmenter {
     /// The words of a text, in order, repeats kept (for term frequencies). The text is normalised
     /// first.
     pub fn words(&self, text: &str) -> Vec<String> {
+        self.word_groups(text).into_iter().flatten().collect()
+    }
+
+    /// The words of a text grouped by the word they come from: each group holds one word of the
+    /// precise segmentation first, then the dictionary words inside it (jieba's search mode gives
+    /// the two- and three-character ones; domain words of four or more characters are added
+    /// here). A question scores each group once, so "取出来" does not count again as "取出" and "出来".
+    pub fn word_groups(&self, text: &str) -> Vec<Vec<String>> {
         let normal = normalise(text);
-        let mut words = Vec::new();
-        for token in self.jieba.cut_for_search(&normal, true) {
+        let pieces = self.jieba.cut_for_search(&normal, true);
+        let mut groups = Vec::new();
+        for token in self.jieba.cut(&normal, true) {
             if !is_word(token.word) {
                 continue;
             }
+            let mut group = vec![token.word.to_owned()];
+            for piece in &pieces {
+                let inside = piece.start >= token.start && piece.end <= token.end;
+                let same = piece.start == token.start && piece.end == token.end;
+                if inside && !same && is_word(piece.word) {
+                    group.push(piece.word.to_owned());
+                }
+            }
             let chars: Vec<char> = token.word.chars().collect();
-            if chars.len() > 3 {
-                // Domain words of four or more characters inside this one (search mode already
-                // gives the two- and three-character dictionary words).
+            if chars.len() > 4 {
                 for start in 0..chars.len() {
                     let longest = MAX_INNER_WORD.min(chars.len() - start);
                     for length in 4..=longest {
@@ -88,15 +103,15 @@ impl Segmenter {
                             continue;
                         }
                         let inner: String = chars[start..start + length].iter().collect();
-                        if self.domain.contains(&inner) {
-                            words.push(inner);
+                        if self.domain.contains(&inner) && !group.contains(&inner) {
+                            group.push(inner);
                         }
                     }
                 }
             }
-            words.push(token.word.to_owned());
+            groups.push(group);
         }
-        words
+        groups
     }
 }
 
@@ -119,7 +134,9 @@ mod tests {
         let plain = Segmenter::new([]);
         let domain = Segmenter::new(["食品经营许可证"]);
         assert!(
-            !plain.words("申请食品经营许可证").contains(&"食品经营许可证".to_owned()),
+            !plain
+                .words("申请食品经营许可证")
+                .contains(&"食品经营许可证".to_owned()),
             "the general dictionary alone splits it"
         );
         assert!(

@@ -20,7 +20,9 @@ fn repository() -> PathBuf {
 
 fn top(query: &str) -> (AnswerKind, String) {
     let answers = assistant().ask(query, 3);
-    let first = answers.first().unwrap_or_else(|| panic!("no answer to {query}"));
+    let first = answers
+        .first()
+        .unwrap_or_else(|| panic!("no answer to {query}"));
     (first.kind, first.name.clone())
 }
 
@@ -42,14 +44,25 @@ fn held_out_everyday_questions_are_answered() {
         report.total,
         misses.join("\n")
     );
-    assert!(report.top1_rate() >= 0.85, "top-1 {:.3}: {misses:#?}", report.top1_rate());
-    assert!(report.top3_rate() >= 0.95, "top-3 {:.3}: {misses:#?}", report.top3_rate());
+    assert!(
+        report.top1_rate() >= 0.85,
+        "top-1 {:.3}: {misses:#?}",
+        report.top1_rate()
+    );
+    assert!(
+        report.top3_rate() >= 0.95,
+        "top-3 {:.3}: {misses:#?}",
+        report.top3_rate()
+    );
 }
 
 #[test]
 fn a_sentence_about_a_whole_life_event_prefers_the_bundle() {
     let (kind, name) = top("家里添了个女儿,要去办哪些手续");
-    assert_eq!((kind, name.as_str()), (AnswerKind::Bundle, "新生儿出生一件事"));
+    assert_eq!(
+        (kind, name.as_str()),
+        (AnswerKind::Bundle, "新生儿出生一件事")
+    );
     let (kind, name) = top("外公走了,后事要办哪些手续");
     assert_eq!((kind, name.as_str()), (AnswerKind::Bundle, "身后一件事"));
 }
@@ -101,7 +114,10 @@ fn a_new_item_is_found_once_the_assistant_is_rebuilt() {
     catalog.items.push(item);
     let after = Assistant::build(&catalog).expect("built");
     assert_eq!(
-        after.ask("养狗要办狗证吗", 3).first().map(|a| a.name.as_str()),
+        after
+            .ask("养狗要办狗证吗", 3)
+            .first()
+            .map(|a| a.name.as_str()),
         Some("犬只登记")
     );
 }
@@ -116,7 +132,12 @@ fn no_development_question_is_copied_into_code_or_data() {
     };
     let cases = parse_query_set(&text).expect("valid development set");
     let mut files = Vec::new();
-    for folder in ["data/search", "data/demo/catalog", "crates/search/src", "crates/search/tests"] {
+    for folder in [
+        "data/search",
+        "data/demo/catalog",
+        "crates/search/src",
+        "crates/search/tests",
+    ] {
         collect(&repository().join(folder), &mut files);
     }
     for file in files {

@@ -65,8 +65,7 @@ impl AppState {
     /// Reloads the in-memory lookup and rebuilds the assistant after the catalog changed.
     pub async fn refresh(&self) -> Result<(), StoreError> {
         self.lookup.replace(Lookup::load(&self.store).await?);
-        self.assistant
-            .replace(assistant::load(&self.store).await?);
+        self.assistant.replace(assistant::load(&self.store).await?);
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use tongban_search::Assistant;
-use tongban_search::eval::{parse_query_set, record, Report};
+use tongban_search::eval::{Report, parse_query_set, record};
 
 use super::stats::Summary;
 
@@ -28,7 +28,11 @@ pub fn run(args: AskArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read the query set {}", args.file.display()))?;
     let cases = parse_query_set(&text).with_context(|| format!("{}", args.file.display()))?;
-    anyhow::ensure!(!cases.is_empty(), "{} holds no questions", args.file.display());
+    anyhow::ensure!(
+        !cases.is_empty(),
+        "{} holds no questions",
+        args.file.display()
+    );
     let data = crate::catalog_cmd::demo_data()?;
     let started = Instant::now();
     let assistant = Assistant::build(&data.catalog)?;
@@ -93,7 +97,11 @@ pub fn run(args: AskArgs) -> anyhow::Result<()> {
                 case.line,
                 case.query,
                 case.expected.as_str(),
-                if names.is_empty() { "nothing".to_owned() } else { names.join(" | ") }
+                if names.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    names.join(" | ")
+                }
             );
         }
     }

@@ -78,7 +78,9 @@ pub fn parse_question(q: Option<&str>) -> Result<String, ApiError> {
             ErrorCode::InvalidQuery,
             "query parameter q is empty: ask one sentence, e.g. 驾照丢了怎么补",
         )
-        .with_details(serde_json::json!({ "parameter": "q", "expected": "a non-empty sentence" })));
+        .with_details(
+            serde_json::json!({ "parameter": "q", "expected": "a non-empty sentence" }),
+        ));
     }
     let length = trimmed.chars().count();
     if length > MAX_QUERY_CHARS {

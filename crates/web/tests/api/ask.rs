@@ -59,7 +59,10 @@ async fn a_sentence_gets_ranked_answers_with_why_and_a_first_step() -> TestResul
         .iter()
         .filter_map(|a| a["score"].as_f64())
         .collect();
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "ranked: {scores:?}");
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "ranked: {scores:?}"
+    );
     Ok(())
 }
 
@@ -72,7 +75,10 @@ async fn a_life_event_sentence_is_answered_with_its_bundle() -> TestResult {
     let first = &body["answers"][0];
     assert_eq!(first["kind"], "bundle", "{body}");
     assert_eq!(first["name"], "身后一件事");
-    assert_eq!(first["url"], format!("/bundles/{}", first["id"].as_str().unwrap_or("")));
+    assert_eq!(
+        first["url"],
+        format!("/bundles/{}", first["id"].as_str().unwrap_or(""))
+    );
     Ok(())
 }
 
@@ -91,21 +97,37 @@ async fn limit_caps_the_answers() -> TestResult {
 async fn empty_too_long_or_malformed_questions_are_refused() -> TestResult {
     let app = TestApp::start().await?;
     app.expect_error("/api/v1/ask", 400, "invalid_query").await;
-    app.expect_error("/api/v1/ask?q=", 400, "invalid_query").await;
-    app.expect_error(&ask_path("   "), 400, "invalid_query").await;
+    app.expect_error("/api/v1/ask?q=", 400, "invalid_query")
+        .await;
+    app.expect_error(&ask_path("   "), 400, "invalid_query")
+        .await;
     let long = "我".repeat(101);
-    let body = app.expect_error(&ask_path(&long), 400, "invalid_query").await;
+    let body = app
+        .expect_error(&ask_path(&long), 400, "invalid_query")
+        .await;
     assert!(
         !body.to_string().contains(&long),
         "the question is not echoed: it may hold personal details"
     );
     assert_eq!(body["error"]["details"]["max_length"], 100);
-    app.expect_error(&format!("{}&limit=0", ask_path("结婚")), 400, "invalid_query")
-        .await;
-    app.expect_error(&format!("{}&limit=abc", ask_path("结婚")), 400, "invalid_query")
-        .await;
-    app.expect_error(&format!("{}&lang=en", ask_path("结婚")), 400, "invalid_query")
-        .await;
+    app.expect_error(
+        &format!("{}&limit=0", ask_path("结婚")),
+        400,
+        "invalid_query",
+    )
+    .await;
+    app.expect_error(
+        &format!("{}&limit=abc", ask_path("结婚")),
+        400,
+        "invalid_query",
+    )
+    .await;
+    app.expect_error(
+        &format!("{}&lang=en", ask_path("结婚")),
+        400,
+        "invalid_query",
+    )
+    .await;
     // Exactly 100 characters is accepted.
     app.ok_json(&ask_path(&"结".repeat(100))).await;
     Ok(())
@@ -128,13 +150,18 @@ async fn publishing_an_item_version_updates_the_answers_at_once() -> TestResult 
         .ok_or("no birth certificate item")?;
     definition.aliases.push("苗苗纸".into());
     let store = &app.state.store;
-    store.catalog.save_item_draft(&definition, test_time()).await?;
+    store
+        .catalog
+        .save_item_draft(&definition, test_time())
+        .await?;
     let still = app.ok_json(&ask_path("苗苗纸")).await;
     assert!(
         !names(&still).contains(&"出生医学证明首次签发".to_owned()),
         "a draft is invisible: {still}"
     );
-    publish_item(&app.state, &code, test_time()).await?;
+    publish_item(&app.state, &code, test_time())
+        .await
+        .map_err(|e| e.message)?;
     let after = app.ok_json(&ask_path("苗苗纸")).await;
     assert_eq!(
         names(&after).first().map(String::as_str),
@@ -159,7 +186,10 @@ async fn publishing_a_bundle_version_updates_the_answers_at_once() -> TestResult
         .ok_or("no retirement bundle")?;
     let word = "告老还乡";
     let before = app.ok_json(&ask_path(word)).await;
-    assert!(!names(&before).contains(&"退休一件事".to_owned()), "{before}");
+    assert!(
+        !names(&before).contains(&"退休一件事".to_owned()),
+        "{before}"
+    );
     bundle.aliases.push(word.into());
     let code: BundleCode = bundle.code.clone();
     app.state
@@ -167,9 +197,15 @@ async fn publishing_a_bundle_version_updates_the_answers_at_once() -> TestResult
         .catalog
         .save_bundle_draft(&bundle, test_time())
         .await?;
-    publish_bundle(&app.state, &code, test_time()).await?;
+    publish_bundle(&app.state, &code, test_time())
+        .await
+        .map_err(|e| e.message)?;
     let after = app.ok_json(&ask_path(word)).await;
-    assert_eq!(names(&after).first().map(String::as_str), Some("退休一件事"), "{after}");
+    assert_eq!(
+        names(&after).first().map(String::as_str),
+        Some("退休一件事"),
+        "{after}"
+    );
     Ok(())
 }
 
@@ -178,11 +214,18 @@ async fn the_ask_page_answers_without_javascript() -> TestResult {
     let app = TestApp::start().await?;
     let (status, home) = app.get_html("/").await;
     assert_eq!(status, 200);
-    assert!(home.contains("action=\"/ask\""), "the home search box asks the assistant");
+    assert!(
+        home.contains("action=\"/ask\""),
+        "the home search box asks the assistant"
+    );
     let mut url = reqwest::Url::parse("http://x/ask").expect("a valid url");
     url.query_pairs_mut().append_pair("q", "想在这边开家餐馆");
     let (status, page) = app
-        .get_html(&format!("{}?{}", url.path(), url.query().unwrap_or_default()))
+        .get_html(&format!(
+            "{}?{}",
+            url.path(),
+            url.query().unwrap_or_default()
+        ))
         .await;
     assert_eq!(status, 200);
     assert!(page.contains("id=\"answers\""), "{page}");
