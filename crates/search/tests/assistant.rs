@@ -11,7 +11,8 @@ use tongban_store::testing::demo_data;
 
 fn assistant() -> &'static Assistant {
     static ASSISTANT: OnceLock<Assistant> = OnceLock::new();
-    ASSISTANT.get_or_init(|| Assistant::build(&demo_data().catalog).expect("built"))
+    ASSISTANT
+        .get_or_init(|| Assistant::build(&demo_data().catalog).unwrap_or_else(|e| panic!("{e}")))
 }
 
 fn repository() -> PathBuf {

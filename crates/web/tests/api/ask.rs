@@ -10,7 +10,7 @@ use tongban_web::services::ask::{publish_bundle, publish_item};
 use crate::support::{BIRTH_CERTIFICATE, TestApp, TestResult, demo};
 
 fn ask_path(question: &str) -> String {
-    let mut url = reqwest::Url::parse("http://x/api/v1/ask").expect("a valid url");
+    let mut url = reqwest::Url::parse("http://x/api/v1/ask").unwrap_or_else(|e| panic!("{e}"));
     url.query_pairs_mut().append_pair("q", question);
     format!("{}?{}", url.path(), url.query().unwrap_or_default())
 }
@@ -218,7 +218,7 @@ async fn the_ask_page_answers_without_javascript() -> TestResult {
         home.contains("action=\"/ask\""),
         "the home search box asks the assistant"
     );
-    let mut url = reqwest::Url::parse("http://x/ask").expect("a valid url");
+    let mut url = reqwest::Url::parse("http://x/ask").unwrap_or_else(|e| panic!("{e}"));
     url.query_pairs_mut().append_pair("q", "想在这边开家餐馆");
     let (status, page) = app
         .get_html(&format!(
