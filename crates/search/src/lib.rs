@@ -51,6 +51,8 @@ const PIECE_FACTOR: f32 = 0.6;
 const PHRASE_BONUS: f32 = 4.0;
 /// How much a bundle gains when the sentence asks for a whole life event.
 const SEVERAL_FACTOR: f32 = 1.35;
+/// An entry whose name marks a variant (注销, 补证 …) the question does not ask for.
+const VARIANT_FACTOR: f32 = 0.85;
 /// Answers below this share of the best score are left out.
 const CUT_OFF: f32 = 0.15;
 
@@ -100,6 +102,8 @@ struct Entry {
     name: String,
     /// Normalised name parts and aliases, for whole-phrase matches.
     phrases: Vec<String>,
+    /// Variant words in the name (注销, 补证 …).
+    variants: Vec<String>,
     first_step: String,
     online_address: Option<String>,
 }
@@ -153,6 +157,14 @@ impl Assistant {
         for bundle in &catalog.bundles {
             terms.push(assistant.bundle_terms(bundle, catalog, &theme_names));
             assistant.entries.push(bundle_entry(bundle, catalog));
+        }
+        for entry in &mut assistant.entries {
+            entry.variants = assistant
+                .vocabulary
+                .variants_in(&entry.name)
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
         }
         assistant.index = Index::build(&terms);
         assistant
@@ -237,6 +249,9 @@ impl Assistant {
             if scores[entry] > 0.0 || bonus > 0.0 {
                 scores[entry] += bonus;
             }
+            if !data.variants.is_empty() && !self.asks_for_variant(&parts, &data.variants) {
+                scores[entry] *= VARIANT_FACTOR;
+            }
             if several && data.kind == AnswerKind::Bundle {
                 scores[entry] *= SEVERAL_FACTOR;
             }
@@ -274,6 +289,21 @@ impl Assistant {
                 }
             })
             .collect()
+    }
+
+    /// Whether some word of the question is one of these variant words or shares a synonym group
+    /// with one (丢了 asks for 补证, 到期 for 期满).
+    fn asks_for_variant(&self, parts: &[Vec<QueryWord>], variants: &[String]) -> bool {
+        parts.iter().flatten().any(|word| {
+            variants.iter().any(|variant| {
+                word.surface == *variant
+                    || self
+                        .vocabulary
+                        .groups_of(variant)
+                        .iter()
+                        .any(|group| word.groups.contains(group))
+            })
+        })
     }
 
     /// The parts of a question: each word of the precise segmentation with the dictionary words
@@ -467,6 +497,7 @@ fn item_entry(item: &ItemDefinition) -> Entry {
         code: item.implementation_code.to_string(),
         name: item.name.clone(),
         phrases: phrases(&item.name, &item.aliases),
+        variants: Vec::new(),
         first_step,
         online_address: item.online_address.clone(),
     }
@@ -500,6 +531,7 @@ fn bundle_entry(bundle: &BundleDefinition, catalog: &CatalogDocument) -> Entry {
         code: bundle.code.to_string(),
         name: bundle.name.clone(),
         phrases: phrases(&bundle.name, &bundle.aliases),
+        variants: Vec::new(),
         first_step,
         online_address: None,
     }

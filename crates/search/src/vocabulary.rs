@@ -20,6 +20,8 @@ struct VocabularyFile {
     #[serde(default)]
     several: Vec<String>,
     #[serde(default)]
+    variants: Vec<String>,
+    #[serde(default)]
     words: Vec<String>,
     #[serde(default)]
     groups: Vec<Vec<String>>,
@@ -30,6 +32,7 @@ struct VocabularyFile {
 pub struct Vocabulary {
     stopwords: BTreeSet<String>,
     several: Vec<String>,
+    variants: Vec<String>,
     words: Vec<String>,
     groups: Vec<Vec<String>>,
     /// Word → the groups it belongs to.
@@ -60,6 +63,9 @@ impl Vocabulary {
         }
         for phrase in &file.several {
             vocabulary.several.push(clean(phrase)?);
+        }
+        for word in &file.variants {
+            vocabulary.variants.push(clean(word)?);
         }
         for word in &file.words {
             vocabulary.words.push(clean(word)?);
@@ -121,6 +127,15 @@ impl Vocabulary {
     /// Whether the (normalised) query asks for everything a life event needs.
     pub fn asks_for_several(&self, query: &str) -> bool {
         self.several.iter().any(|phrase| query.contains(phrase))
+    }
+
+    /// The variant words (注销, 补证 …) found in a name.
+    pub fn variants_in<'a>(&'a self, name: &str) -> Vec<&'a str> {
+        self.variants
+            .iter()
+            .filter(|word| name.contains(word.as_str()))
+            .map(String::as_str)
+            .collect()
     }
 
     /// All synonyms of a word (the word itself excluded), for explanations and tests.

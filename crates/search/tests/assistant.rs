@@ -124,7 +124,8 @@ fn a_new_item_is_found_once_the_assistant_is_rebuilt() {
 }
 
 /// The development set (`../shared/ask-dev-queries.tsv`) measures the assistant; copying its
-/// questions into the code or data would only fake the figures. Skipped when the file is absent.
+/// questions (or phrases containing them) into the code or data would only fake the figures.
+/// Skipped when the file is absent.
 #[test]
 fn no_development_question_is_copied_into_code_or_data() {
     let dev = repository().join("../shared/ask-dev-queries.tsv");
@@ -143,15 +144,22 @@ fn no_development_question_is_copied_into_code_or_data() {
     }
     for file in files {
         let content = std::fs::read_to_string(&file).unwrap_or_default();
-        for case in &cases {
-            let quoted = format!("\"{}\"", case.query);
-            let line = format!("\n{}\t", case.query);
-            assert!(
-                !content.contains(&quoted) && !content.contains(&line),
-                "{} copies the development question {}",
-                file.display(),
-                case.query
-            );
+        for (number, line) in content.lines().enumerate() {
+            // An entry's official name may contain everyday words; it is what a correct answer is
+            // called, not a copied question.
+            let trimmed = line.trim_start();
+            if trimmed.starts_with("name = ") || trimmed.starts_with('#') {
+                continue;
+            }
+            for case in &cases {
+                assert!(
+                    !line.contains(&case.query),
+                    "{}:{} contains the development question {}",
+                    file.display(),
+                    number + 1,
+                    case.query
+                );
+            }
         }
     }
 }
@@ -168,4 +176,11 @@ fn collect(folder: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
+}
+
+#[test]
+fn without_a_word_for_cancelling_or_replacing_the_basic_service_comes_first() {
+    assert_eq!(top("社保卡").1, "社会保障卡申领");
+    assert_eq!(top("社保卡要注销").1, "社会保障卡注销");
+    assert_eq!(top("驾照找不到了").1, "机动车驾驶证补证");
 }
