@@ -2,6 +2,8 @@
 //! engine in the same run (`lifecycle`), and an HTTP load mode against a server on this machine
 //! (`http`). See docs/benchmarks.md.
 
+#[path = "bench/ask.rs"]
+mod ask;
 #[path = "bench/bundles.rs"]
 mod bundles;
 #[path = "bench/http.rs"]
@@ -26,6 +28,9 @@ pub enum BenchCommand {
     /// Bundle submissions (新生儿出生一件事: a parent and its child cases in one unit of work)
     /// through the service layer, then the same rows with plain batched SQL: the ratio.
     Bundles(bundles::BundleArgs),
+    /// The one-sentence assistant on a query set (`../shared/ask-dev-queries.tsv` by default):
+    /// top-1 and top-3 accuracy, p50/p99 latency and the misses.
+    Ask(ask::AskArgs),
 }
 
 /// Runs a benchmark. It opens its own fresh stores (never the configured database), so the
@@ -35,5 +40,6 @@ pub async fn run(command: BenchCommand, _settings: Settings) -> anyhow::Result<(
         BenchCommand::Lifecycle(args) => lifecycle::run(args).await,
         BenchCommand::Http(args) => http::run(args).await,
         BenchCommand::Bundles(args) => bundles::run(args).await,
+        BenchCommand::Ask(args) => ask::run(args),
     }
 }

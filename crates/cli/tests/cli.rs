@@ -247,3 +247,38 @@ fn simulate_hall_prints_a_plan_where_more_windows_wait_less() {
     ]);
     assert!(!text.status.success(), "an empty range is refused");
 }
+
+#[test]
+fn bench_ask_reports_accuracy_latency_and_misses_for_a_query_set() {
+    let folder = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = folder.path().join("questions.tsv");
+    // One question the assistant answers and one whose expected name exists nowhere: one miss.
+    std::fs::write(
+        &file,
+        "query\texpected\n车本丢了怎么补\t驾驶证补证\n养了只猫\t宠物猫登记\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let path = file.to_string_lossy().to_string();
+    let output = tongban(&["bench", "ask", "--file", &path, "--rounds", "2"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("top-1 accuracy    50.0%  (1/2)"), "{out}");
+    assert!(out.contains("top-3 accuracy    50.0%  (1/2)"), "{out}");
+    assert!(out.contains("p50") && out.contains("p99"), "{out}");
+    assert!(out.contains("养了只猫"), "the miss is listed: {out}");
+    assert!(
+        !out.contains("车本丢了怎么补  →"),
+        "a hit is not listed: {out}"
+    );
+}
+
+#[test]
+fn bench_ask_names_a_missing_query_set() {
+    let output = tongban(&["bench", "ask", "--file", "no/such/file.tsv"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("no/such/file.tsv"),
+        "{}",
+        stderr(&output)
+    );
+}

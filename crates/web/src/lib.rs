@@ -15,6 +15,7 @@
 //! ```
 
 pub mod api;
+pub mod assistant;
 pub mod auth;
 pub mod error;
 pub mod lookup;
@@ -58,12 +59,15 @@ pub struct AppState {
     pub auth: auth::AuthState,
     /// Item versions that cases are pinned to (immutable once published).
     pub pinned_items: Arc<services::cases::PinnedItems>,
+    /// The one-sentence assistant over the published catalog; see [`assistant`].
+    pub assistant: assistant::SharedAssistant,
 }
 
 impl AppState {
-    /// Reloads the in-memory lookup after the catalog changed.
+    /// Reloads the in-memory lookup and rebuilds the assistant after the catalog changed.
     pub async fn refresh(&self) -> Result<(), StoreError> {
         self.lookup.replace(Lookup::load(&self.store).await?);
+        self.assistant.replace(assistant::load(&self.store).await?);
         Ok(())
     }
 }
@@ -91,6 +95,7 @@ impl App {
         objects: Arc<dyn object_store::ObjectStore>,
     ) -> Result<App, StoreError> {
         let lookup = SharedLookup::new(Lookup::load(&store).await?);
+        let assistant = assistant::SharedAssistant::new(assistant::load(&store).await?);
         let calendar = tongban_domain::calendar::Calendar::official().map_err(|e| {
             StoreError::Corrupt(format!("the official calendar data is broken: {e}"))
         })?;
@@ -103,6 +108,7 @@ impl App {
                 calendar: Arc::new(calendar),
                 auth: auth::AuthState::default(),
                 pinned_items: Arc::default(),
+                assistant,
             },
         })
     }

@@ -7,6 +7,8 @@
 #[path = "api/support.rs"]
 mod support;
 
+#[path = "api/ask.rs"]
+mod ask;
 #[path = "api/auth_flow.rs"]
 mod auth_flow;
 #[path = "api/bundle_applications.rs"]

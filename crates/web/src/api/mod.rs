@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, one module per context, collected into one OpenAPI document.
 
+pub mod ask;
 pub mod auth;
 pub mod bundle_cases;
 pub mod cases;
@@ -31,6 +32,7 @@ use crate::AppState;
     tags(
         (name = "catalog", description = "Service items, guides and one-thing bundles (C1)"),
         (name = "bundles", description = "One-thing bundle applications: parent and child cases (C3)"),
+        (name = "assistant", description = "The one-sentence assistant, 一句话办事 (C9)"),
         (name = "meta", description = "This document")
     )
 )]
@@ -49,6 +51,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(feedback::router())
         .merge(hotline::router())
         .merge(stats::router())
+        .merge(ask::router())
 }
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =

@@ -3,6 +3,7 @@
 //! small script only submits the situational questions as soon as an answer changes.
 
 pub mod admin;
+pub mod ask;
 pub mod auth;
 pub mod bundle_cases;
 pub mod cases;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/items/{code}", get(catalog::item))
         .route("/bundles", get(catalog::bundles))
         .route("/bundles/{code}", get(catalog::bundle))
+        .route("/ask", get(ask::ask_page))
         .route("/lang/{code}", get(switch_language))
         .route("/static/style.css", get(style))
         .route("/static/app.js", get(script))

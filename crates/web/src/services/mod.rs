@@ -1,6 +1,7 @@
 //! Services: what handlers call. They combine the store, the domain and the in-memory lookup
 //! into views shared by the API and the pages.
 
+pub mod ask;
 pub mod bundle_plan;
 pub mod bundles;
 pub mod cases;

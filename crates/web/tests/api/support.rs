@@ -29,6 +29,8 @@ pub struct TestApp {
     base: String,
     client: reqwest::Client,
     server: JoinHandle<()>,
+    /// The server's state, for tests that change the catalog behind the API (publishing).
+    pub state: tongban_web::AppState,
     // Kept alive for the test: the temporary folder (SQLite) or the fresh database.
     _store: TestStore,
 }
@@ -45,6 +47,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let router = app.router();
+        let state = app.state().clone();
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, router).await {
                 eprintln!("the test server stopped: {error}");
@@ -58,6 +61,7 @@ impl TestApp {
             base: format!("http://{address}"),
             client,
             server,
+            state,
             _store: test_store,
         })
     }
