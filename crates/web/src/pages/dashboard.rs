@@ -5,8 +5,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
 
@@ -18,32 +17,7 @@ use crate::auth::PageSession;
 use crate::services::stats::{self, Alarm, FiguresQuery, FiguresRow};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/dashboard", get(dashboard))
-        .route("/static/vendor/chart.umd.min.js", get(chart_js))
-        .route("/static/dashboard.js", get(dashboard_js))
-}
-
-async fn chart_js() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        include_str!("../../static/vendor/chart.umd.min.js"),
-    )
-        .into_response()
-}
-
-async fn dashboard_js() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/dashboard.js"),
-    )
-        .into_response()
+    Router::new().route("/dashboard", get(dashboard))
 }
 
 #[derive(Template)]

@@ -35,18 +35,6 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(rectification_act),
         )
         .route("/ratings", get(public_page))
-        .route("/static/feedback.css", get(style))
-}
-
-async fn style() -> Response {
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/feedback.css"),
-    )
-        .into_response()
 }
 
 /// The signed-in person shown in the header, with the links their roles use.

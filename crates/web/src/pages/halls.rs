@@ -14,7 +14,6 @@ use askama::Template;
 use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -51,8 +50,6 @@ pub fn router() -> Router<AppState> {
         .route("/halls/{hall}/appointments", get(hall_appointments_page))
         .route("/halls/{hall}/capacity", post(hall_capacity))
         .route("/admin/window-planning", get(planning_page))
-        .route("/static/vendor/chart.umd.min.js", get(chart_script))
-        .route("/static/halls.js", get(halls_script))
 }
 
 fn invalid_form() -> ApiError {
@@ -730,26 +727,4 @@ async fn planning_page(lang: Lang, session: PageSession) -> Response {
         rows,
         days: PLANNING_DAYS,
     })
-}
-
-async fn chart_script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        include_str!("../../static/vendor/chart.umd.min.js"),
-    )
-        .into_response()
-}
-
-async fn halls_script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/halls.js"),
-    )
-        .into_response()
 }

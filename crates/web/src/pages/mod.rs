@@ -35,8 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/bundles/{code}", get(catalog::bundle))
         .route("/ask", get(ask::ask_page))
         .route("/lang/{code}", get(switch_language))
-        .route("/static/style.css", get(style))
-        .route("/static/app.js", get(script))
+        .route("/static/{file}", get(static_file))
+        .route("/static/vendor/{file}", get(vendored_file))
         .merge(auth::router())
         .merge(admin::router())
         .merge(cases::router())
@@ -136,24 +136,52 @@ async fn switch_language(Path(code): Path<String>, Query(next): Query<Next>) -> 
     response
 }
 
-async fn style() -> Response {
+/// The pages' own assets, compiled into the binary: name, content type, body.
+const STATIC_FILES: [(&str, &str, &str); 5] = [
+    ("style.css", CSS, include_str!("../../static/style.css")),
     (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/style.css"),
-    )
-        .into_response()
+        "feedback.css",
+        CSS,
+        include_str!("../../static/feedback.css"),
+    ),
+    ("app.js", JS, include_str!("../../static/app.js")),
+    ("halls.js", JS, include_str!("../../static/halls.js")),
+    (
+        "dashboard.js",
+        JS,
+        include_str!("../../static/dashboard.js"),
+    ),
+];
+
+/// Third-party assets (`static/vendor/`, each with its licence beside it); they change only
+/// with a new release, so browsers may keep them longer.
+const VENDORED_FILES: [(&str, &str, &str); 1] = [(
+    "chart.umd.min.js",
+    JS,
+    include_str!("../../static/vendor/chart.umd.min.js"),
+)];
+
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
+async fn static_file(Path(file): Path<String>) -> Response {
+    asset(&STATIC_FILES, &file, "public, max-age=3600")
 }
 
-async fn script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/app.js"),
-    )
-        .into_response()
+async fn vendored_file(Path(file): Path<String>) -> Response {
+    asset(&VENDORED_FILES, &file, "public, max-age=86400")
+}
+
+fn asset(files: &[(&str, &str, &'static str)], name: &str, cache: &'static str) -> Response {
+    match files.iter().find(|(file, _, _)| *file == name) {
+        Some((_, content_type, body)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, cache),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
