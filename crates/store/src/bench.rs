@@ -190,11 +190,12 @@ async fn postgres_settings(conn: &mut sqlx::PgConnection) -> Result<(String, Str
     Ok((commit, fsync))
 }
 
-/// The group-commit writer's counters (batches committed, requests in them).
+/// The SQLite writer's counters (batches committed, requests in them); `None` on PostgreSQL,
+/// where every request commits its own transaction.
 pub fn writer_stats(store: &Store) -> Option<WriterStats> {
     match &store.backend {
         Backend::Sqlite(sqlite) => Some(sqlite.writer.stats()),
-        Backend::Postgres(postgres) => Some(postgres.writer.stats()),
+        Backend::Postgres(_) => None,
     }
 }
 

@@ -1,25 +1,18 @@
-//! The PostgreSQL adapter, for production: one pool for reads and for the group-commit writer
-//! tasks ([`crate::writer`]: concurrent requests share commits, a few batches run side by side),
-//! migrations from `migrations/postgres`.
+//! The PostgreSQL adapter, for production: one pool used for writes and reads (PostgreSQL
+//! handles concurrent writers itself), migrations from `migrations/postgres`.
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgConnection;
 use sqlx::postgres::PgPoolOptions;
 
-use crate::writer::{BoxFuture, Writer};
+use crate::writer::BoxFuture;
 
 type Db = sqlx::Postgres;
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
-    pub(crate) writer: Writer<Db>,
+    write: sqlx::PgPool,
     read: sqlx::PgPool,
-}
-
-/// Writer tasks (batches committing side by side): two per core, as PostgreSQL runs each
-/// connection's statements in a backend process of its own.
-fn writer_tasks() -> usize {
-    std::thread::available_parallelism().map_or(4, |n| (n.get() * 2).clamp(2, 8))
 }
 
 type Adapter = PostgresStore;
@@ -33,12 +26,12 @@ impl PostgresStore {
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(PostgresStore {
-            writer: Writer::start_pool(pool.clone(), writer_tasks()),
+            write: pool.clone(),
             read: pool,
         })
     }
 
-    /// Runs `work` inside the next group commit (its own savepoint in a batch's transaction).
+    /// Runs `work` in its own transaction (PostgreSQL groups concurrent commits itself).
     pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -46,7 +39,17 @@ impl PostgresStore {
             + Send
             + 'static,
     {
-        self.writer.write(work).await
+        let mut transaction = self.write.begin().await?;
+        match work(&mut transaction).await {
+            Ok(value) => {
+                transaction.commit().await?;
+                Ok(value)
+            }
+            Err(error) => {
+                transaction.rollback().await?;
+                Err(error)
+            }
+        }
     }
 
     /// Tables and their columns, for the schema-parity test.

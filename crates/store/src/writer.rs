@@ -1,26 +1,21 @@
-//! Group commit: writer tasks commit the work of many concurrent requests in one transaction,
-//! each request inside its own savepoint.
+//! Group commit for SQLite: one writer task (on its own thread) owns the only write connection and
+//! commits the work of many concurrent requests in one transaction, each request inside its own
+//! savepoint.
 //!
 //! SQLite serialises writers, and with `synchronous = FULL` every commit waits for the disk. One
 //! transaction per request would make throughput the number of disk syncs per second; batching
-//! the requests that arrive while the previous commit is syncing makes it one sync per batch.
-//! SQLite gets one writer task on its own thread owning the only write connection
-//! ([`Writer::start`]). PostgreSQL gets a few writer tasks sharing one queue, each taking a
-//! pooled connection per batch ([`Writer::start_pool`]): a commit per batch instead of per
-//! request, and no `BEGIN`/`COMMIT` round trips per request.
-//!
-//! No request is answered before the commit that holds its work has returned, so an acknowledged
-//! write is on disk. A request whose work fails is rolled back to its savepoint alone (on
-//! PostgreSQL that also releases the locks it took, so a deadlock victim fails alone); the
-//! others in the batch still commit.
+//! the requests that arrive while the previous commit is syncing makes it one sync per batch. No
+//! request is answered before the commit that holds its work has returned, so an acknowledged
+//! write is on disk. A request whose work fails is rolled back to its savepoint alone; the others
+//! in the batch still commit.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sqlx::{Connection, Database, Executor, SqliteConnection};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use sqlx::{Connection, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::StoreError;
 
@@ -34,34 +29,16 @@ struct Completion {
     finish: Box<dyn FnOnce(Option<String>) + Send>,
 }
 
-type Job<DB> = Box<
-    dyn for<'c> FnOnce(&'c mut <DB as Database>::Connection) -> BoxFuture<'c, Completion> + Send,
->;
+type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Completion> + Send>;
 
 /// The most requests committed together.
 const MAX_BATCH: usize = 256;
 
-/// A handle to the writer tasks; cheap to clone.
-pub struct Writer<DB: Database = sqlx::Sqlite> {
-    jobs: mpsc::Sender<Job<DB>>,
+/// A handle to the writer task; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
     counters: Arc<Counters>,
-}
-
-impl<DB: Database> Clone for Writer<DB> {
-    fn clone(&self) -> Self {
-        Writer {
-            jobs: self.jobs.clone(),
-            counters: self.counters.clone(),
-        }
-    }
-}
-
-impl<DB: Database> std::fmt::Debug for Writer<DB> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Writer")
-            .field("stats", &self.stats())
-            .finish_non_exhaustive()
-    }
 }
 
 /// How many batches the writer has committed and how many requests they held (for
@@ -78,7 +55,7 @@ struct Counters {
     jobs: AtomicU64,
 }
 
-impl Writer<sqlx::Sqlite> {
+impl Writer {
     /// Starts the writer on a dedicated connection, in a thread of its own.
     ///
     /// The writer awaits every statement of every request on SQLite's connection thread; on the
@@ -87,7 +64,7 @@ impl Writer<sqlx::Sqlite> {
     /// keeps the one writer moving: `tongban bench lifecycle` measured about 20% more cases per
     /// second on two cores than with a task on the shared runtime.
     pub fn start(connection: SqliteConnection) -> Result<Writer, StoreError> {
-        let (jobs, receiver) = mpsc::channel::<Job<sqlx::Sqlite>>(QUEUE);
+        let (jobs, receiver) = mpsc::channel::<Job>(4096);
         let counters = Arc::new(Counters::default());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
@@ -98,46 +75,7 @@ impl Writer<sqlx::Sqlite> {
             .spawn(move || runtime.block_on(run(connection, receiver, task_counters)))?;
         Ok(Writer { jobs, counters })
     }
-}
 
-impl Writer<sqlx::Postgres> {
-    /// Starts `tasks` writer tasks on the current runtime. They share one queue: a task takes
-    /// what is waiting (up to a batch) and commits it on a connection from `pool`, while the
-    /// others take the next requests; so PostgreSQL's concurrency is used and each commit still
-    /// carries many requests.
-    pub fn start_pool(pool: sqlx::PgPool, tasks: usize) -> Writer<sqlx::Postgres> {
-        let (jobs, receiver) = mpsc::channel::<Job<sqlx::Postgres>>(QUEUE);
-        let receiver = Arc::new(Mutex::new(receiver));
-        let counters = Arc::new(Counters::default());
-        for _ in 0..tasks.max(1) {
-            let receiver = receiver.clone();
-            let counters = counters.clone();
-            let pool = pool.clone();
-            tokio::spawn(async move {
-                loop {
-                    let Some(batch) =
-                        next_batch::<sqlx::Postgres>(&mut *receiver.lock().await).await
-                    else {
-                        return;
-                    };
-                    count(&counters, batch.len());
-                    match pool.acquire().await {
-                        Ok(mut connection) => {
-                            finish(run_batch::<sqlx::Postgres>(&mut connection, batch).await);
-                        }
-                        Err(error) => {
-                            // Nothing ran. Dropping the jobs answers their callers with an error.
-                            tracing::error!(error = %error, "no connection for a batch");
-                        }
-                    }
-                }
-            });
-        }
-        Writer { jobs, counters }
-    }
-}
-
-impl<DB: Database> Writer<DB> {
     /// Batches and requests handled so far.
     pub fn stats(&self) -> WriterStats {
         WriterStats {
@@ -150,12 +88,12 @@ impl<DB: Database> Writer<DB> {
     pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut DB::Connection) -> BoxFuture<'c, Result<T, StoreError>>
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
             + Send
             + 'static,
     {
         let (answer, answered) = oneshot::channel::<Result<T, StoreError>>();
-        let job: Job<DB> = Box::new(move |connection| {
+        let job: Job = Box::new(move |connection| {
             Box::pin(async move {
                 let result = work(connection).await;
                 Completion {
@@ -181,59 +119,40 @@ impl<DB: Database> Writer<DB> {
     }
 }
 
-/// Requests waiting in the queue at most (senders wait when it is full).
-const QUEUE: usize = 4096;
-
 async fn run(
     mut connection: SqliteConnection,
-    mut receiver: mpsc::Receiver<Job<sqlx::Sqlite>>,
+    mut receiver: mpsc::Receiver<Job>,
     counters: Arc<Counters>,
 ) {
-    while let Some(batch) = next_batch::<sqlx::Sqlite>(&mut receiver).await {
-        count(&counters, batch.len());
-        finish(run_batch::<sqlx::Sqlite>(&mut connection, batch).await);
-    }
-}
-
-/// The next request and those waiting behind it, up to a batch; `None` when the writer is closed.
-async fn next_batch<DB: Database>(receiver: &mut mpsc::Receiver<Job<DB>>) -> Option<Vec<Job<DB>>> {
-    let first = receiver.recv().await?;
-    let mut batch = vec![first];
-    while batch.len() < MAX_BATCH {
-        match receiver.try_recv() {
-            Ok(job) => batch.push(job),
-            Err(_) => break,
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
         }
-    }
-    Some(batch)
-}
-
-fn count(counters: &Counters, jobs: usize) {
-    counters.batches.fetch_add(1, Ordering::Relaxed);
-    counters.jobs.fetch_add(jobs as u64, Ordering::Relaxed);
-}
-
-/// Answers every request of a batch once its commit is known.
-fn finish(result: BatchResult) {
-    let (completions, commit_error) = match result {
-        Ok(completions) => (completions, None),
-        Err((completions, error)) => (completions, Some(error)),
-    };
-    if let Some(error) = &commit_error {
-        tracing::error!(error = %error, "a batch commit failed");
-    }
-    for completion in completions {
-        (completion.finish)(commit_error.clone());
+        counters.batches.fetch_add(1, Ordering::Relaxed);
+        counters
+            .jobs
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let completions = run_batch(&mut connection, batch).await;
+        let (completions, commit_error) = match completions {
+            Ok(completions) => (completions, None),
+            Err((completions, error)) => (completions, Some(error)),
+        };
+        if let Some(error) = &commit_error {
+            tracing::error!(error = %error, "a batch commit failed");
+        }
+        for completion in completions {
+            (completion.finish)(commit_error.clone());
+        }
     }
 }
 
 type BatchResult = Result<Vec<Completion>, (Vec<Completion>, String)>;
 
-async fn run_batch<DB>(connection: &mut DB::Connection, batch: Vec<Job<DB>>) -> BatchResult
-where
-    DB: Database,
-    for<'e> &'e mut DB::Connection: Executor<'e, Database = DB>,
-{
+async fn run_batch(connection: &mut SqliteConnection, batch: Vec<Job>) -> BatchResult {
     let mut completions = Vec::with_capacity(batch.len());
     let mut transaction = match connection.begin().await {
         Ok(transaction) => transaction,

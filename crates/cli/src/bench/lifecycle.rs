@@ -48,8 +48,8 @@ pub struct LifecycleArgs {
     /// and kept) [default: a temporary folder, removed afterwards].
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Actions per transaction in the raw run [default: the group-commit writer's mean batch in
-    /// the lifecycle run].
+    /// Actions per transaction in the raw run [default: the SQLite writer's mean batch in the
+    /// lifecycle run; 64 on PostgreSQL].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub raw_batch: Option<u64>,
     /// Connections writing side by side in the raw run on PostgreSQL [default: 2 per core, at
@@ -513,7 +513,7 @@ async fn run_in(args: &LifecycleArgs, places: &Places) -> anyhow::Result<()> {
             let batches = after.batches - before.batches;
             let mean = jobs as f64 / batches as f64;
             println!(
-                "  group-commit writer: {jobs} writes in {batches} commits, {mean:.1} writes per commit"
+                "  sqlite writer: {jobs} writes in {batches} commits, {mean:.1} writes per commit"
             );
             Some(mean)
         }

@@ -60,40 +60,69 @@ mod stats_sql {
         )
     }
 
-    /// Adds `sign × counters` to the rollups at `slot`.
-    pub(crate) async fn bump(
-        conn: &mut Conn,
-        slot: &Slot,
-        counters: &Counters,
-        sign: i64,
-    ) -> Result<(), StoreError> {
-        if counters.is_zero() {
-            return Ok(());
+    /// The rollup rows a write changes, with what each gains or loses. Rows are written in one
+    /// global order (monthly rows by key, then daily rows by key), whatever order the changes
+    /// came in: two concurrent writes that touch the same rows then lock them in the same order,
+    /// so they wait for each other instead of deadlocking (PostgreSQL; SQLite has one writer).
+    #[derive(Debug, Default)]
+    pub(crate) struct Deltas {
+        monthly: std::collections::BTreeMap<(String, String, String, String), Counters>,
+        daily: std::collections::BTreeMap<(String, String), Counters>,
+    }
+
+    impl Deltas {
+        /// Adds `sign × counters` at `slot`.
+        pub(crate) fn add(&mut self, slot: &Slot, counters: &Counters, sign: i64) {
+            let month = (
+                Month::of(slot.day).key(),
+                slot.department.clone(),
+                slot.hall.clone(),
+                slot.item_code.clone(),
+            );
+            self.monthly
+                .entry(month)
+                .or_default()
+                .combine(counters, sign);
+            let day = (slot.day.to_string(), slot.department.clone());
+            self.daily.entry(day).or_default().combine(counters, sign);
         }
-        let values = counters.values();
-        let monthly = upsert_sql(
-            "stats_monthly",
-            &["month", "department", "hall", "item_code"],
-            true,
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(monthly))
-            .bind(Month::of(slot.day).key())
-            .bind(&slot.department)
-            .bind(&slot.hall)
-            .bind(&slot.item_code);
-        for value in values {
-            query = query.bind(sign * value);
+
+        /// Writes the non-zero deltas, in key order.
+        pub(crate) async fn apply(self, conn: &mut Conn) -> Result<(), StoreError> {
+            let monthly = upsert_sql(
+                "stats_monthly",
+                &["month", "department", "hall", "item_code"],
+                true,
+            );
+            for ((month, department, hall, item_code), counters) in &self.monthly {
+                if counters.is_zero() {
+                    continue;
+                }
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(monthly.clone()))
+                    .bind(month)
+                    .bind(department)
+                    .bind(hall)
+                    .bind(item_code);
+                for value in counters.values() {
+                    query = query.bind(value);
+                }
+                query.execute(&mut *conn).await?;
+            }
+            let daily = upsert_sql("stats_daily", &["day", "department"], false);
+            for ((day, department), counters) in &self.daily {
+                if counters.is_zero() {
+                    continue;
+                }
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(daily.clone()))
+                    .bind(day)
+                    .bind(department);
+                for value in counters.values() {
+                    query = query.bind(value);
+                }
+                query.execute(&mut *conn).await?;
+            }
+            Ok(())
         }
-        query.execute(&mut *conn).await?;
-        let daily = upsert_sql("stats_daily", &["day", "department"], false);
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(daily))
-            .bind(slot.day.to_string())
-            .bind(&slot.department);
-        for value in values {
-            query = query.bind(sign * value);
-        }
-        query.execute(&mut *conn).await?;
-        Ok(())
     }
 
     /// Moves a contribution: subtracts what was counted before (if anything) and adds the new.
@@ -102,20 +131,14 @@ mod stats_sql {
         before: Option<(&Slot, Counters)>,
         after: Option<(&Slot, Counters)>,
     ) -> Result<(), StoreError> {
-        if let (Some((old_slot, old)), Some((new_slot, new))) = (&before, &after)
-            && old_slot == new_slot
-        {
-            let mut difference = *new;
-            difference.combine(old, -1);
-            return bump(conn, new_slot, &difference, 1).await;
-        }
+        let mut deltas = Deltas::default();
         if let Some((slot, counters)) = before {
-            bump(conn, slot, &counters, -1).await?;
+            deltas.add(slot, &counters, -1);
         }
         if let Some((slot, counters)) = after {
-            bump(conn, slot, &counters, 1).await?;
+            deltas.add(slot, &counters, 1);
         }
-        Ok(())
+        deltas.apply(conn).await
     }
 
     struct StoredFact {
@@ -169,21 +192,19 @@ mod stats_sql {
 
     async fn bump_histogram(
         conn: &mut Conn,
-        fact: &CaseFact,
+        month: &str,
         department: &str,
-        sign: i64,
+        days: i32,
+        change: i64,
     ) -> Result<(), StoreError> {
-        let Some(decided_on) = fact.decided_on else {
-            return Ok(());
-        };
         sqlx::query(
             "INSERT INTO stats_days_histogram (month, department, days, cases) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (month, department, days) DO UPDATE SET cases = stats_days_histogram.cases + excluded.cases",
         )
-        .bind(Month::of(decided_on).key())
+        .bind(month)
         .bind(department)
-        .bind(i32::try_from(fact.working_days).unwrap_or(i32::MAX))
-        .bind(sign)
+        .bind(days)
+        .bind(change)
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -244,22 +265,31 @@ mod stats_sql {
             Some(old) => slots(old),
             None => (None, None),
         };
-        apply_change(
-            conn,
-            old_submission.as_ref().map(|(s, c)| (s, *c)),
-            new_submission.as_ref().map(|(s, c)| (s, *c)),
-        )
-        .await?;
-        apply_change(
-            conn,
-            old_decision.as_ref().map(|(s, c)| (s, *c)),
-            new_decision.as_ref().map(|(s, c)| (s, *c)),
-        )
-        .await?;
-        if let Some(old) = &old {
-            bump_histogram(conn, &old.fact, &old.department, -1).await?;
+        // One ordered set of row changes (see `Deltas`), then the histogram rows in key order.
+        let mut deltas = Deltas::default();
+        for (slot, counters) in [old_submission, old_decision].iter().flatten() {
+            deltas.add(slot, counters, -1);
         }
-        bump_histogram(conn, &new.fact, &new.department, 1).await?;
+        for (slot, counters) in [new_submission, new_decision].iter().flatten() {
+            deltas.add(slot, counters, 1);
+        }
+        deltas.apply(conn).await?;
+        let mut histogram = std::collections::BTreeMap::new();
+        for (stored, sign) in old.iter().map(|o| (o, -1)).chain([(&new, 1)]) {
+            if let Some(decided_on) = stored.fact.decided_on {
+                let key = (
+                    Month::of(decided_on).key(),
+                    stored.department.clone(),
+                    i32::try_from(stored.fact.working_days).unwrap_or(i32::MAX),
+                );
+                *histogram.entry(key).or_insert(0_i64) += sign;
+            }
+        }
+        for ((month, department, days), change) in histogram {
+            if change != 0 {
+                bump_histogram(conn, &month, &department, days, change).await?;
+            }
+        }
         let fact = &new.fact;
         sqlx::query(
             "INSERT INTO case_facts (case_id, region, department, hall, item_code, submitted_on, online, \
