@@ -3,19 +3,15 @@
 //! demo staff accounts from acceptance to delivery, until the parent completes. Runs on SQLite,
 //! or on PostgreSQL when `TONGBAN_TEST_PG_URL` is set.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use jiff::Timestamp;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::task::JoinHandle;
-use tongban_domain::clock::{Clock, FixedClock};
+use tongban_domain::clock::Clock;
 use tongban_domain::org::Role;
-use tongban_store::Store;
-use tongban_store::testing::{TestStore, test_time};
-use tongban_web::App;
 
+use crate::cases::TestApp;
 use crate::support::demo;
 
 /// Reading JSON in helpers: panics name the value (helpers are not test functions, so the
@@ -45,7 +41,6 @@ impl Json for Value {
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-const PASSWORD: &str = "tongban-demo";
 /// 张伟, the `citizen` account.
 const ZHANG_WEI: &str = "990102198803150031";
 /// The `enterprise` account's credit code.
@@ -58,173 +53,11 @@ const BIRTH_CERTIFICATE: &str = "11990100004213675N2000101000000";
 const BIRTH_REGISTRATION: &str = "11990100004213712W0700103000000";
 const MEDICAL_INSURANCE: &str = "11990100004213749M2000104000000";
 
-struct TestApp {
-    base: String,
-    client: reqwest::Client,
-    clock: Arc<FixedClock>,
-    server: JoinHandle<()>,
-    test_store: TestStore,
-    tokens: Mutex<HashMap<String, (String, Timestamp)>>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    body: Value,
-    text: String,
-}
-
-impl Reply {
-    fn expect(self, status: u16, what: &str) -> Value {
-        assert_eq!(self.status.as_u16(), status, "{what}: {}", self.text);
-        self.body
-    }
-
-    fn expect_error(self, status: u16, code: &str, what: &str) -> Value {
-        assert_eq!(self.status.as_u16(), status, "{what}: {}", self.text);
-        assert_eq!(self.body["error"]["code"], code, "{what}: {}", self.text);
-        self.body
-    }
-}
-
-impl TestApp {
-    async fn start() -> Result<TestApp, Box<dyn std::error::Error>> {
-        let test_store = TestStore::with_demo().await?;
-        tongban_web::auth::create_demo_accounts(&test_store.store, test_time()).await?;
-        let clock = Arc::new(FixedClock::at(test_time()));
-        let app = App::new(test_store.store.clone(), clock.clone()).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
-        let service = app
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let server = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, service).await {
-                eprintln!("the test server stopped: {error}");
-            }
-        });
-        Ok(TestApp {
-            base: format!("http://{address}"),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()?,
-            clock,
-            server,
-            test_store,
-            tokens: Mutex::new(HashMap::new()),
-        })
-    }
-
-    fn store(&self) -> &Store {
-        &self.test_store.store
-    }
-
-    async fn token(&self, account: &str) -> String {
-        let now = self.clock.now();
-        if let Some((token, issued)) = self
-            .tokens
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(account)
-            && now.duration_since(*issued).as_hours() < 11
-        {
-            return token.clone();
-        }
-        let reply = self
-            .request(
-                Method::POST,
-                "/api/v1/auth/login",
-                None,
-                Some(json!({ "account": account, "password": PASSWORD })),
-            )
-            .await;
-        let body = reply.expect(200, &format!("sign in as {account}"));
-        let token = body["token"].s().to_owned();
-        self.tokens
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(account.to_owned(), (token.clone(), now));
-        token
-    }
-
-    async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        account: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base));
-        if let Some(account) = account {
-            request = request.bearer_auth(Box::pin(self.token(account)).await);
-        }
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_string());
-        }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("{method} {path}: {error}"));
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, body, text }
-    }
-
-    async fn get(&self, account: &str, path: &str) -> Reply {
-        self.request(Method::GET, path, Some(account), None).await
-    }
-
-    async fn post(&self, account: &str, path: &str, body: Value) -> Reply {
-        self.request(Method::POST, path, Some(account), Some(body))
-            .await
-    }
-
-    async fn upload(&self, account: &str) -> String {
-        let response = self
-            .client
-            .post(format!("{}/api/v1/uploads", self.base))
-            .bearer_auth(self.token(account).await)
-            .body(PDF.to_vec())
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("upload: {error}"));
-        assert_eq!(response.status().as_u16(), 201, "upload");
-        let body: Value = response
-            .json()
-            .await
-            .unwrap_or_else(|error| panic!("upload: {error}"));
-        body["upload"].s().to_owned()
-    }
-
-    async fn act(&self, account: &str, case: &Value, action: Value) -> Value {
-        self.clock.advance_seconds(60);
-        let mut body = action.clone();
-        body["version"] = case["version"].clone();
-        let id = case["id"].s();
-        self.post(account, &format!("/api/v1/cases/{id}/actions"), body)
-            .await
-            .expect(
-                200,
-                &format!("{account}: {action} on {}", case["item_name"]),
-            )
-    }
-
-    async fn parent(&self, account: &str, id: &str) -> Value {
-        self.get(account, &format!("/api/v1/bundle-applications/{id}"))
-            .await
-            .expect(200, "GET bundle application")
-    }
+/// The bundle application (parent case) as `account` sees it.
+async fn bundle_case_of(app: &TestApp, account: &str, id: &str) -> Value {
+    app.get(account, &format!("/api/v1/bundle-applications/{id}"))
+        .await
+        .expect(200, "GET bundle application")
 }
 
 /// A demo staff account with `role` for `department` (any department when the role has none).
@@ -396,7 +229,7 @@ async fn application_of(
     answers: &BTreeMap<String, String>,
     applicant: &str,
 ) -> Value {
-    let upload = app.upload(account).await;
+    let upload = app.upload(account, PDF).await;
     let mut form = serde_json::Map::new();
     for field in plan["form"].a() {
         form.insert(
@@ -471,7 +304,7 @@ async fn run_bundle(app: &TestApp, bundle: &str) -> Value {
     let id = submitted["id"].s().to_owned();
     let mut delivered_order: Vec<String> = Vec::new();
     for _ in 0..10 {
-        let parent = app.parent(account, &id).await;
+        let parent = bundle_case_of(app, account, &id).await;
         if parent["state"]["code"] != "in_progress" {
             break;
         }
@@ -491,7 +324,7 @@ async fn run_bundle(app: &TestApp, bundle: &str) -> Value {
             delivered_order.push(item);
         }
     }
-    let parent = app.parent(account, &id).await;
+    let parent = bundle_case_of(app, account, &id).await;
     assert_eq!(parent["state"]["code"], "completed", "{bundle}: {parent}");
     assert_eq!(parent["progress"]["done"].as_u64(), Some(members as u64));
     assert!(parent["closed_at"].is_string());
@@ -602,11 +435,11 @@ async fn the_birth_certificate_issued_in_the_bundle_replaces_the_material_of_reg
             json!({ "action": "decide", "granted": true, "opinion": "准予" }),
         )
         .await;
-    let parent = app.parent("citizen", &id).await;
+    let parent = bundle_case_of(&app, "citizen", &id).await;
     assert_eq!(child(&parent, BIRTH_REGISTRATION)["status"], "waiting");
     let issued = app.act("clerk", &case, json!({ "action": "issue" })).await;
     let licence = issued["licence"]["identifier"].s().to_owned();
-    let parent = app.parent("citizen", &id).await;
+    let parent = bundle_case_of(&app, "citizen", &id).await;
     let registration = child(&parent, BIRTH_REGISTRATION);
     assert_eq!(registration["status"], "open", "{parent}");
     assert_eq!(child(&parent, MEDICAL_INSURANCE)["status"], "waiting");
@@ -673,7 +506,7 @@ async fn a_refused_certificate_cancels_the_members_that_need_it() -> TestResult 
         json!({ "action": "reject", "reason": "出生医学信息不符" }),
     )
     .await;
-    let parent = app.parent("citizen", &id).await;
+    let parent = bundle_case_of(&app, "citizen", &id).await;
     // Every other member needs the birth certificate (it replaces one of their materials), so
     // none of them can open any more: each is cancelled, and the parent is closed.
     for child in parent["children"].a() {
@@ -757,7 +590,7 @@ async fn another_citizen_cannot_see_a_bundle_application() -> TestResult {
     app.get("citizen2", &format!("/api/v1/bundle-applications/{number}"))
         .await
         .expect_error(404, "bundle_application_not_found", "someone else's");
-    let by_number = app.parent("citizen", number).await;
+    let by_number = bundle_case_of(&app, "citizen", number).await;
     assert_eq!(by_number["id"], submitted["id"]);
     let _ = app.store();
     Ok(())

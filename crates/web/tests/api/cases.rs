@@ -51,10 +51,10 @@ const PNG: &[u8] = &[
 // ---------------------------------------------------------------------------------------------
 // The test application
 
-struct TestApp {
+pub(crate) struct TestApp {
     base: String,
     client: reqwest::Client,
-    clock: Arc<FixedClock>,
+    pub(crate) clock: Arc<FixedClock>,
     server: JoinHandle<()>,
     test_store: TestStore,
     /// Signed-in sessions: account → (token, when it was issued).
@@ -69,7 +69,7 @@ impl Drop for TestApp {
 
 /// A JSON reply: status and body (`Value::Null` when the body is not JSON).
 #[derive(Debug)]
-struct Reply {
+pub(crate) struct Reply {
     status: StatusCode,
     body: Value,
     text: String,
@@ -77,13 +77,13 @@ struct Reply {
 
 impl Reply {
     /// Expects `status` and returns the body.
-    fn expect(self, status: u16, what: &str) -> Value {
+    pub(crate) fn expect(self, status: u16, what: &str) -> Value {
         assert_eq!(self.status.as_u16(), status, "{what}: {}", self.text);
         self.body
     }
 
     /// Expects an error body with exactly code, message and details; returns the body.
-    fn expect_error(self, status: u16, code: &str, what: &str) -> Value {
+    pub(crate) fn expect_error(self, status: u16, code: &str, what: &str) -> Value {
         assert_eq!(self.status.as_u16(), status, "{what}: {}", self.text);
         let error = self.body["error"]
             .as_object()
@@ -103,7 +103,7 @@ impl Reply {
 }
 
 impl TestApp {
-    async fn start() -> Result<TestApp, Box<dyn std::error::Error>> {
+    pub(crate) async fn start() -> Result<TestApp, Box<dyn std::error::Error>> {
         let test_store = TestStore::with_demo().await?;
         tongban_web::auth::create_demo_accounts(&test_store.store, test_time()).await?;
         let clock = Arc::new(FixedClock::at(test_time()));
@@ -130,7 +130,7 @@ impl TestApp {
         })
     }
 
-    fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.test_store.store
     }
 
@@ -206,17 +206,17 @@ impl TestApp {
         read(&Method::POST, path, request.body(body).send().await).await
     }
 
-    async fn get(&self, account: &str, path: &str) -> Reply {
+    pub(crate) async fn get(&self, account: &str, path: &str) -> Reply {
         self.request(Method::GET, path, Some(account), None).await
     }
 
-    async fn post(&self, account: &str, path: &str, body: Value) -> Reply {
+    pub(crate) async fn post(&self, account: &str, path: &str, body: Value) -> Reply {
         self.request(Method::POST, path, Some(account), Some(body))
             .await
     }
 
     /// Uploads a file and returns its upload key.
-    async fn upload(&self, account: &str, bytes: &[u8]) -> String {
+    pub(crate) async fn upload(&self, account: &str, bytes: &[u8]) -> String {
         let body = self
             .raw("/api/v1/uploads", Some(account), None, bytes.to_vec())
             .await
@@ -248,7 +248,7 @@ impl TestApp {
     }
 
     /// Acts on a case a minute after the last change, expecting 200; returns the changed case.
-    async fn act(&self, account: &str, case: &Value, action: Value) -> Value {
+    pub(crate) async fn act(&self, account: &str, case: &Value, action: Value) -> Value {
         self.clock.advance_seconds(60);
         let what = format!("{account}: {action}");
         let changed = self.try_act(account, case, action).await.expect(200, &what);
