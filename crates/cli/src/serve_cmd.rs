@@ -51,12 +51,21 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
         &objects_folder,
     )?);
     let app = tongban_web::App::with_objects(store.clone(), clock.clone(), objects).await?;
-    // Webhook deliveries run beside the server and stop with it (or when `run` returns early and
-    // drops the sender).
-    let (stop_webhooks, webhooks_stopped) = tokio::sync::oneshot::channel::<()>();
-    let webhooks = tokio::spawn(tongban_web::webhooks::run(store, clock, async move {
-        let _ = webhooks_stopped.await;
-    }));
+    // Webhook deliveries and the rollup folder run beside the server and stop with it (or when
+    // `run` returns early and drops the sender).
+    let (stop_background, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let rollups = tokio::spawn(tongban_web::rollups::run(
+        store.clone(),
+        until_stopped(stopped.clone()),
+    ));
+    let webhooks = tokio::spawn(tongban_web::webhooks::run(
+        store,
+        clock,
+        until_stopped(stopped),
+    ));
     println!("tongban is running at http://{address}/");
     if args.demo {
         println!(
@@ -70,8 +79,9 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    let _ = stop_webhooks.send(());
+    let _ = stop_background.send(true);
     let _ = webhooks.await;
+    let _ = rollups.await;
     Ok(())
 }
 

@@ -39,6 +39,11 @@ pub struct CaseFact {
     pub visits: u32,
 }
 
+/// The kinds of event ([`EventKind::name`]) that [`visits_in`] counts; the others never cost a
+/// visit, so storage loads only these when it recomputes a case's fact from its history.
+pub const VISIT_EVENT_KINDS: [&str; 4] =
+    ["submitted", "resubmitted", "material_supplied", "delivered"];
+
 /// Visits that these events cost the applicant: a submission at a window or kiosk, materials
 /// brought in person for a case submitted at a hall, and collecting the result at a hall.
 pub fn visits_in(case: &Case, events: &[CaseEvent]) -> u32 {
@@ -62,7 +67,7 @@ pub fn visits_in(case: &Case, events: &[CaseEvent]) -> u32 {
 
 impl CaseFact {
     /// The fact of `case` after a change that appended `events`; `earlier_visits` is what the
-    /// stored fact counted before.
+    /// stored fact counted before (0 with `events` the case's whole history).
     pub fn derive(
         case: &Case,
         earlier_visits: u32,
@@ -859,6 +864,24 @@ impl StatsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_visit_event_kinds_are_the_kinds_that_can_cost_a_visit() {
+        use crate::keys::MaterialCode;
+        let material = MaterialCode::parse("id-card").unwrap_or_else(|e| panic!("{e}"));
+        let costing = [
+            EventKind::Submitted {
+                channel: Channel::Window,
+            },
+            EventKind::Resubmitted,
+            EventKind::MaterialSupplied { material },
+            EventKind::Delivered {
+                how: "窗口领取".into(),
+            },
+        ];
+        let names: Vec<&str> = costing.iter().map(EventKind::name).collect();
+        assert_eq!(names, VISIT_EVENT_KINDS);
+    }
 
     fn value(values: &[KpiValue], code: &str) -> Option<f64> {
         values.iter().find(|v| v.code == code).and_then(|v| v.value)

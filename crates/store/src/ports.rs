@@ -460,9 +460,14 @@ pub trait HotlineStore: Send + Sync + std::fmt::Debug {
 }
 
 /// The supervision rollups (SPEC C8): sums of [`tongban_domain::stats::Counters`] kept by the
-/// case, feedback and hotline writes.
+/// feedback and hotline writes in their transactions and, for cases, by folding the changed cases
+/// in batches (case writes only mark the case as pending).
 #[async_trait]
 pub trait StatsStore: Send + Sync + std::fmt::Debug {
+    /// Folds the case changes not yet counted (a background task calls this every moment, and
+    /// every query below calls it first, so a query sees every change committed before it);
+    /// returns how many pending cases it looked at.
+    async fn fold_pending(&self) -> Result<usize, StoreError>;
     /// Sums per group of the query's dimension over its months (the window dimension covers
     /// ratings only).
     async fn figures(

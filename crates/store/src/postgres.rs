@@ -17,6 +17,10 @@ pub struct PostgresStore {
 
 type Adapter = PostgresStore;
 
+/// One fold of the rollups at a time, also across processes on the same database (the key is
+/// arbitrary and used for nothing else); released at the end of the fold's transaction.
+const FOLD_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7242046)");
+
 impl PostgresStore {
     /// Connects and migrates.
     pub async fn open(url: &SecretString) -> Result<PostgresStore, StoreError> {

@@ -23,6 +23,9 @@ pub struct SqliteStore {
 
 type Adapter = SqliteStore;
 
+/// Folding the rollups needs no lock of its own: the writer runs one request at a time.
+const FOLD_LOCK: Option<&'static str> = None;
+
 /// The options of every connection to the database in `folder` (the raw-SQL benchmark in
 /// [`crate::bench`] uses them too, so that it writes with the same durability).
 pub(crate) fn connect_options(folder: &Path) -> Result<SqliteConnectOptions, StoreError> {

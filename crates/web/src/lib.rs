@@ -1,6 +1,7 @@
 //! The web layer of tongban: the JSON API under `/api/v1` (with its OpenAPI document) and the
 //! server-rendered pages (askama templates, Chinese first with English available).
-//! [`webhooks`] delivers the outbox to department systems (a background task of `tongban serve`).
+//! [`webhooks`] delivers the outbox to department systems and [`rollups`] folds changed cases into
+//! the supervision figures (background tasks of `tongban serve`).
 //!
 //! Handlers are short: extract, check, call the store or the domain, map to a response. Errors go
 //! through the one table in [`error`]. The router is built by [`App::router`]; tests start it on
@@ -20,6 +21,7 @@ pub mod auth;
 pub mod error;
 pub mod lookup;
 pub mod pages;
+pub mod rollups;
 pub mod services;
 pub mod webhooks;
 

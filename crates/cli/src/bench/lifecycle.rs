@@ -363,6 +363,26 @@ async fn act(
     Ok(view)
 }
 
+/// The folded rollups count every delivered case once as submitted and once as decided.
+async fn check_rollups(store: &Store, delivered: u64) -> anyhow::Result<()> {
+    use tongban_domain::stats::{Month, MonthRange};
+    let today = tongban_domain::calendar::shanghai_date(jiff::Timestamp::now());
+    // Cases submitted before midnight of a month's last day count in that month.
+    let yesterday = today.yesterday().unwrap_or(today);
+    let range = MonthRange::new(Month::of(yesterday), Month::of(today))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rows = store.stats.monthly(range, None).await?;
+    let submitted: i64 = rows.iter().map(|row| row.counters.submitted).sum();
+    let decided: i64 = rows.iter().map(|row| row.counters.decided).sum();
+    let expected = i64::try_from(delivered)?;
+    if submitted != expected || decided != expected {
+        bail!(
+            "the rollups count {submitted} submitted and {decided} decided cases, not {expected}"
+        );
+    }
+    Ok(())
+}
+
 pub(super) fn progress_bar(length: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(length);
     bar.set_style(
@@ -448,6 +468,11 @@ async fn run_in(args: &LifecycleArgs, places: &Places) -> anyhow::Result<()> {
     let writer_before = tongban_store::bench::writer_stats(&store);
     let cpu_before = cpu_time();
     let started = Instant::now();
+    // The rollup folder runs as in `tongban serve`; the run ends when it has folded every case.
+    let (stop_rollups, rollups_stopped) = tokio::sync::oneshot::channel::<()>();
+    let rollups = tokio::spawn(tongban_web::rollups::run(store.clone(), async move {
+        let _ = rollups_stopped.await;
+    }));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
         let state = state.clone();
@@ -484,6 +509,8 @@ async fn run_in(args: &LifecycleArgs, places: &Places) -> anyhow::Result<()> {
             sample_case = result.first_case;
         }
     }
+    let _ = stop_rollups.send(());
+    rollups.await.context("the rollup folder failed")?;
     let elapsed = started.elapsed();
     let lifecycle_cpu = cpu_used(cpu_before);
     bar.finish_and_clear();
@@ -495,6 +522,7 @@ async fn run_in(args: &LifecycleArgs, places: &Places) -> anyhow::Result<()> {
             errors[0]
         );
     }
+    check_rollups(&store, delivered).await?;
     let lifecycle_rate = delivered as f64 / elapsed.as_secs_f64();
     let actions = latencies.total();
     println!();

@@ -383,7 +383,6 @@ mod case_sql {
         .await?;
         write_co_departments(conn, &case).await?;
         insert_events(conn, case.id, case.version, &write.events).await?;
-        super::stats_sql::record_case(conn, &case, &write.events).await?;
         insert_side_effects(conn, &write).await?;
         Ok(case)
     }
@@ -496,8 +495,7 @@ mod case_sql {
                         write_co_departments(conn, &case).await?;
                     }
                     insert_events(conn, case.id, case.version, &write.events).await?;
-                    super::stats_sql::record_case(conn, &case, &write.events).await?;
-                    insert_side_effects(conn, &write).await
+                                insert_side_effects(conn, &write).await
                 })
             })
             .await

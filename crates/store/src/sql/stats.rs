@@ -8,12 +8,16 @@
 // whatever the number of cases (docs/kpis.md).
 
 mod stats_sql {
+    use std::collections::HashMap;
+
     use jiff::civil::Date;
     use sqlx::{QueryBuilder, Row};
     use tongban_domain::calendar::Calendar;
     use tongban_domain::cases::{Case, CaseEvent};
     use tongban_domain::keys::DepartmentKey;
-    use tongban_domain::stats::{CaseFact, Counters, Dimension, Month, MonthRange};
+    use tongban_domain::stats::{
+        CaseFact, Counters, Dimension, Month, MonthRange, VISIT_EVENT_KINDS,
+    };
 
     use super::{Adapter, Conn, Db};
     use crate::error::StoreError;
@@ -141,6 +145,7 @@ mod stats_sql {
         deltas.apply(conn).await
     }
 
+    #[derive(PartialEq)]
     struct StoredFact {
         department: String,
         hall: String,
@@ -157,22 +162,8 @@ mod stats_sql {
         u32::try_from(value).unwrap_or(0)
     }
 
-    async fn stored_fact(
-        conn: &mut Conn,
-        case_id: uuid::Uuid,
-    ) -> Result<Option<StoredFact>, StoreError> {
-        let row = sqlx::query(
-            "SELECT department, hall, item_code, submitted_on, online, decided_on, on_time, \
-             immediate, working_days, promised_days, statutory_days, visits \
-             FROM case_facts WHERE case_id = $1",
-        )
-        .bind(case_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        Ok(Some(StoredFact {
+    fn decode_fact(row: &<Db as sqlx::Database>::Row) -> Result<StoredFact, StoreError> {
+        Ok(StoredFact {
             department: row.try_get("department")?,
             hall: row.try_get("hall")?,
             item_code: row.try_get("item_code")?,
@@ -187,7 +178,7 @@ mod stats_sql {
                 statutory_days: to_u32(row.try_get("statutory_days")?),
                 visits: to_u32(row.try_get("visits")?),
             },
-        }))
+        })
     }
 
     async fn bump_histogram(
@@ -233,92 +224,191 @@ mod stats_sql {
         )
     }
 
-    /// Keeps the case's fact and the rollups in step with a case change (called by the case
-    /// writes inside their transaction).
-    pub(crate) async fn record_case(
-        conn: &mut Conn,
-        case: &Case,
-        events: &[CaseEvent],
-    ) -> Result<(), StoreError> {
+    /// How many pending cases one fold takes at most (a few thousand bound values per statement,
+    /// well under both engines' limits).
+    pub(crate) const FOLD_BATCH: usize = 400;
+
+    /// Pushes `(a, b, …)` of binds for `values`.
+    fn push_ids(builder: &mut QueryBuilder<Db>, ids: &[uuid::Uuid]) {
+        builder.push("(");
+        let mut list = builder.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        list.push_unseparated(")");
+    }
+
+    /// Folds up to [`FOLD_BATCH`] pending cases (see migration 0012) into `case_facts` and the
+    /// rollups, inside the caller's transaction, which must be the only fold running (the
+    /// SQLite writer runs one request at a time; PostgreSQL takes an advisory lock first).
+    /// Returns how many pending cases it looked at.
+    ///
+    /// Each case's fact is derived again from the case and the events that can cost a visit;
+    /// the rollup rows move by the difference from the stored fact, summed over the batch and
+    /// written in key order, so a busy month costs one row change per batch, not one per case
+    /// action.
+    pub(crate) async fn fold_pending(conn: &mut Conn) -> Result<usize, StoreError> {
+        if let Some(lock) = super::FOLD_LOCK {
+            sqlx::query(lock).execute(&mut *conn).await?;
+        }
+        let pending = sqlx::query("SELECT case_id, version FROM stats_pending LIMIT $1")
+            .bind(i64::try_from(FOLD_BATCH).unwrap_or(i64::MAX))
+            .fetch_all(&mut *conn)
+            .await?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let mut ids = Vec::with_capacity(pending.len());
+        let mut versions = Vec::with_capacity(pending.len());
+        for row in &pending {
+            ids.push(row.try_get::<uuid::Uuid, _>("case_id")?);
+            versions.push(row.try_get::<i64, _>("version")?);
+        }
+
+        let mut builder: QueryBuilder<Db> =
+            QueryBuilder::new("SELECT document FROM cases WHERE id IN ");
+        push_ids(&mut builder, &ids);
+        let mut cases = Vec::with_capacity(ids.len());
+        for row in builder.build().fetch_all(&mut *conn).await? {
+            let sqlx::types::Json(case): sqlx::types::Json<Case> = row.try_get("document")?;
+            cases.push(case);
+        }
+
+        let mut builder: QueryBuilder<Db> =
+            QueryBuilder::new("SELECT case_id, document FROM case_events WHERE kind IN ");
+        builder.push("(");
+        let mut kinds = builder.separated(", ");
+        for kind in VISIT_EVENT_KINDS {
+            kinds.push_bind(kind);
+        }
+        kinds.push_unseparated(") AND case_id IN ");
+        push_ids(&mut builder, &ids);
+        builder.push(" ORDER BY case_id, seq");
+        let mut events: HashMap<uuid::Uuid, Vec<CaseEvent>> = HashMap::new();
+        for row in builder.build().fetch_all(&mut *conn).await? {
+            let sqlx::types::Json(event): sqlx::types::Json<CaseEvent> =
+                row.try_get("document")?;
+            events
+                .entry(row.try_get("case_id")?)
+                .or_default()
+                .push(event);
+        }
+
+        let mut builder: QueryBuilder<Db> = QueryBuilder::new(
+            "SELECT case_id, department, hall, item_code, submitted_on, online, decided_on, \
+             on_time, immediate, working_days, promised_days, statutory_days, visits \
+             FROM case_facts WHERE case_id IN ",
+        );
+        push_ids(&mut builder, &ids);
+        let mut stored = HashMap::new();
+        for row in builder.build().fetch_all(&mut *conn).await? {
+            stored.insert(row.try_get::<uuid::Uuid, _>("case_id")?, decode_fact(&row)?);
+        }
+
         let calendar = Calendar::official().map_err(StoreError::corrupt)?;
-        let old = stored_fact(conn, case.id).await?;
-        let earlier_visits = old.as_ref().map_or(0, |o| o.fact.visits);
-        let new = StoredFact {
-            department: case.department.as_str().to_owned(),
-            hall: case
-                .hall
-                .as_ref()
-                .map_or(String::new(), |h| h.as_str().to_owned()),
-            item_code: case.item_code.as_str().to_owned(),
-            fact: CaseFact::derive(case, earlier_visits, events, &calendar),
-        };
-        if let Some(old) = &old
-            && old.fact == new.fact
-            && old.department == new.department
-            && old.hall == new.hall
-            && old.item_code == new.item_code
-        {
-            return Ok(());
-        }
-        let (new_submission, new_decision) = slots(&new);
-        let (old_submission, old_decision) = match &old {
-            Some(old) => slots(old),
-            None => (None, None),
-        };
-        // One ordered set of row changes (see `Deltas`), then the histogram rows in key order.
         let mut deltas = Deltas::default();
-        for (slot, counters) in [old_submission, old_decision].iter().flatten() {
-            deltas.add(slot, counters, -1);
-        }
-        for (slot, counters) in [new_submission, new_decision].iter().flatten() {
-            deltas.add(slot, counters, 1);
-        }
-        deltas.apply(conn).await?;
         let mut histogram = std::collections::BTreeMap::new();
-        for (stored, sign) in old.iter().map(|o| (o, -1)).chain([(&new, 1)]) {
-            if let Some(decided_on) = stored.fact.decided_on {
-                let key = (
-                    Month::of(decided_on).key(),
-                    stored.department.clone(),
-                    i32::try_from(stored.fact.working_days).unwrap_or(i32::MAX),
-                );
-                *histogram.entry(key).or_insert(0_i64) += sign;
+        let mut changed = Vec::new();
+        for case in &cases {
+            let new = StoredFact {
+                department: case.department.as_str().to_owned(),
+                hall: case
+                    .hall
+                    .as_ref()
+                    .map_or(String::new(), |h| h.as_str().to_owned()),
+                item_code: case.item_code.as_str().to_owned(),
+                fact: CaseFact::derive(
+                    case,
+                    0,
+                    events.get(&case.id).map_or(&[], Vec::as_slice),
+                    &calendar,
+                ),
+            };
+            let old = stored.get(&case.id);
+            if old.is_some_and(|old| *old == new) {
+                continue;
             }
+            let (new_submission, new_decision) = slots(&new);
+            let (old_submission, old_decision) = old.map_or((None, None), slots);
+            for (slot, counters) in [old_submission, old_decision].iter().flatten() {
+                deltas.add(slot, counters, -1);
+            }
+            for (slot, counters) in [new_submission, new_decision].iter().flatten() {
+                deltas.add(slot, counters, 1);
+            }
+            for (fact, sign) in old.into_iter().map(|o| (o, -1)).chain([(&new, 1)]) {
+                if let Some(decided_on) = fact.fact.decided_on {
+                    let key = (
+                        Month::of(decided_on).key(),
+                        fact.department.clone(),
+                        i32::try_from(fact.fact.working_days).unwrap_or(i32::MAX),
+                    );
+                    *histogram.entry(key).or_insert(0_i64) += sign;
+                }
+            }
+            changed.push((case.id, new));
         }
+
+        // One ordered set of row changes (see `Deltas`), the histogram rows in key order, the
+        // facts, then the pending rows that did not change again meanwhile.
+        deltas.apply(conn).await?;
         for ((month, department, days), change) in histogram {
             if change != 0 {
                 bump_histogram(conn, &month, &department, days, change).await?;
             }
         }
-        let fact = &new.fact;
-        sqlx::query(
-            "INSERT INTO case_facts (case_id, region, department, hall, item_code, submitted_on, online, \
-             decided_on, on_time, immediate, working_days, promised_days, statutory_days, visits) \
-             VALUES ($1, COALESCE((SELECT region FROM halls WHERE key = $3), \
-             (SELECT region FROM departments WHERE key = $2), ''), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (case_id) DO UPDATE SET region = excluded.region, department = excluded.department, \
-             hall = excluded.hall, item_code = excluded.item_code, submitted_on = excluded.submitted_on, \
-             online = excluded.online, decided_on = excluded.decided_on, on_time = excluded.on_time, \
-             immediate = excluded.immediate, working_days = excluded.working_days, \
-             promised_days = excluded.promised_days, statutory_days = excluded.statutory_days, \
-             visits = excluded.visits",
-        )
-        .bind(case.id)
-        .bind(&new.department)
-        .bind(&new.hall)
-        .bind(&new.item_code)
-        .bind(fact.submitted_on.map(|d| d.to_string()))
-        .bind(fact.online)
-        .bind(fact.decided_on.map(|d| d.to_string()))
-        .bind(fact.on_time)
-        .bind(fact.immediate)
-        .bind(i32::try_from(fact.working_days).unwrap_or(i32::MAX))
-        .bind(i32::try_from(fact.promised_days).unwrap_or(i32::MAX))
-        .bind(i32::try_from(fact.statutory_days).unwrap_or(i32::MAX))
-        .bind(i32::try_from(fact.visits).unwrap_or(i32::MAX))
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
+        if !changed.is_empty() {
+            let mut builder: QueryBuilder<Db> = QueryBuilder::new(
+                "INSERT INTO case_facts (case_id, region, department, hall, item_code, submitted_on, \
+                 online, decided_on, on_time, immediate, working_days, promised_days, \
+                 statutory_days, visits) ",
+            );
+            builder.push_values(&changed, |mut row, (id, new)| {
+                let fact = &new.fact;
+                row.push_bind(*id)
+                    .push("COALESCE((SELECT region FROM halls WHERE key = ")
+                    .push_bind_unseparated(new.hall.clone())
+                    .push_unseparated("), (SELECT region FROM departments WHERE key = ")
+                    .push_bind_unseparated(new.department.clone())
+                    .push_unseparated("), '')")
+                    .push_bind(new.department.clone())
+                    .push_bind(new.hall.clone())
+                    .push_bind(new.item_code.clone())
+                    .push_bind(fact.submitted_on.map(|d| d.to_string()))
+                    .push_bind(fact.online)
+                    .push_bind(fact.decided_on.map(|d| d.to_string()))
+                    .push_bind(fact.on_time)
+                    .push_bind(fact.immediate)
+                    .push_bind(i32::try_from(fact.working_days).unwrap_or(i32::MAX))
+                    .push_bind(i32::try_from(fact.promised_days).unwrap_or(i32::MAX))
+                    .push_bind(i32::try_from(fact.statutory_days).unwrap_or(i32::MAX))
+                    .push_bind(i32::try_from(fact.visits).unwrap_or(i32::MAX));
+            });
+            builder.push(
+                " ON CONFLICT (case_id) DO UPDATE SET region = excluded.region, \
+                 department = excluded.department, hall = excluded.hall, \
+                 item_code = excluded.item_code, submitted_on = excluded.submitted_on, \
+                 online = excluded.online, decided_on = excluded.decided_on, \
+                 on_time = excluded.on_time, immediate = excluded.immediate, \
+                 working_days = excluded.working_days, promised_days = excluded.promised_days, \
+                 statutory_days = excluded.statutory_days, visits = excluded.visits",
+            );
+            builder.build().execute(&mut *conn).await?;
+        }
+        let mut builder: QueryBuilder<Db> =
+            QueryBuilder::new("DELETE FROM stats_pending WHERE ");
+        for (index, (id, version)) in ids.iter().zip(&versions).enumerate() {
+            if index > 0 {
+                builder.push(" OR ");
+            }
+            builder.push("(case_id = ");
+            builder.push_bind(*id);
+            builder.push(" AND version = ");
+            builder.push_bind(*version);
+            builder.push(")");
+        }
+        builder.build().execute(&mut *conn).await?;
+        Ok(ids.len())
     }
 
     fn sums() -> String {
@@ -351,7 +441,33 @@ mod stats_sql {
         Ok(zoned.timestamp().as_microsecond())
     }
 
+    /// Rounds of [`FOLD_BATCH`] one catch-up takes at most, so that a query under a storm of
+    /// writes still answers (the background folder takes the rest).
+    const CATCH_UP_ROUNDS: usize = 32;
+
     impl Adapter {
+        /// Folds what is pending, so that a query sees every change committed before it.
+        async fn catch_up(&self) -> Result<usize, StoreError> {
+            let mut folded = 0;
+            for _ in 0..CATCH_UP_ROUNDS {
+                let waiting: Option<i32> =
+                    sqlx::query_scalar("SELECT 1 FROM stats_pending LIMIT 1")
+                        .fetch_optional(&self.read)
+                        .await?;
+                if waiting.is_none() {
+                    break;
+                }
+                let round = self
+                    .write(|conn| Box::pin(fold_pending(conn)))
+                    .await?;
+                folded += round;
+                if round < FOLD_BATCH {
+                    break;
+                }
+            }
+            Ok(folded)
+        }
+
         async fn window_figures(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError> {
             let from = month_start_micros(query.range.from)?;
             let until = month_start_micros(query.range.to.next())?;
@@ -397,7 +513,12 @@ mod stats_sql {
 
     #[async_trait::async_trait]
     impl StatsStore for Adapter {
+        async fn fold_pending(&self) -> Result<usize, StoreError> {
+            self.catch_up().await
+        }
+
         async fn figures(&self, query: &StatsQuery) -> Result<Vec<StatsRow>, StoreError> {
+            self.catch_up().await?;
             let column = match query.dimension {
                 Dimension::Region => "region",
                 Dimension::Department => "department",
@@ -426,6 +547,7 @@ mod stats_sql {
             range: MonthRange,
             department: Option<&DepartmentKey>,
         ) -> Result<Vec<StatsRow>, StoreError> {
+            self.catch_up().await?;
             let mut builder: QueryBuilder<Db> = QueryBuilder::new(format!(
                 "SELECT month AS key, {} FROM stats_monthly WHERE month >= ",
                 sums()
@@ -448,6 +570,7 @@ mod stats_sql {
             to: Date,
             department: Option<&DepartmentKey>,
         ) -> Result<Vec<StatsRow>, StoreError> {
+            self.catch_up().await?;
             let mut builder: QueryBuilder<Db> = QueryBuilder::new(format!(
                 "SELECT day AS key, {} FROM stats_daily WHERE day >= ",
                 sums()
@@ -469,6 +592,7 @@ mod stats_sql {
             range: MonthRange,
             department: Option<&DepartmentKey>,
         ) -> Result<Vec<(i64, i64)>, StoreError> {
+            self.catch_up().await?;
             let mut builder: QueryBuilder<Db> = QueryBuilder::new(
                 "SELECT CAST(days AS BIGINT) AS days, CAST(SUM(cases) AS BIGINT) AS cases \
                  FROM stats_days_histogram WHERE month >= ",

@@ -602,3 +602,58 @@ async fn case_changes_keep_the_monthly_figures_computed_by_hand() -> TestResult 
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn case_changes_are_folded_once_whenever_the_folder_runs() -> TestResult {
+    let test = TestStore::with_demo().await?;
+    let store = &test.store;
+    // A is folded after its submission and again after its decision; B only once, at the end.
+    let a = submit(store, case(Channel::Web, None, test_time())).await?;
+    assert!(store.stats.fold_pending().await? >= 1);
+    assert_eq!(store.stats.fold_pending().await?, 0, "nothing left to fold");
+    let b = submit(
+        store,
+        case(Channel::Window, Some("city-centre"), at_hours(1)),
+    )
+    .await?;
+    decide(store, a, date(2026, 3, 23), at_hours(72)).await?;
+    decide(store, b, date(2026, 3, 3), at_hours(96)).await?;
+    assert_eq!(
+        store.stats.fold_pending().await?,
+        2,
+        "A and B changed since"
+    );
+    assert_eq!(store.stats.fold_pending().await?, 0);
+
+    let police = figures_by(store, Dimension::Department).await?["city-police"];
+    assert_eq!(
+        (
+            police.submitted,
+            police.decided,
+            police.decided_on_time,
+            police.decided_zero_visit,
+            police.decided_one_visit
+        ),
+        (2, 2, 1, 1, 2)
+    );
+    let histogram = store.stats.days_histogram(march(), None).await?;
+    assert_eq!(histogram, vec![(3, 1), (4, 1)]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_query_counts_changes_that_were_not_folded_yet() -> TestResult {
+    let test = TestStore::with_demo().await?;
+    let store = &test.store;
+    let a = submit(store, case(Channel::Web, None, test_time())).await?;
+    assert_eq!(
+        figures_by(store, Dimension::Department).await?["city-police"].decided,
+        0
+    );
+    decide(store, a, date(2026, 3, 23), at_hours(72)).await?;
+    // No fold ran in between: the query folds first.
+    let police = figures_by(store, Dimension::Department).await?["city-police"];
+    assert_eq!((police.submitted, police.decided), (1, 1));
+    assert_eq!(store.stats.fold_pending().await?, 0);
+    Ok(())
+}
