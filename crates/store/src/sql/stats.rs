@@ -286,8 +286,7 @@ mod stats_sql {
         builder.push(" ORDER BY case_id, seq");
         let mut events: HashMap<uuid::Uuid, Vec<CaseEvent>> = HashMap::new();
         for row in builder.build().fetch_all(&mut *conn).await? {
-            let sqlx::types::Json(event): sqlx::types::Json<CaseEvent> =
-                row.try_get("document")?;
+            let sqlx::types::Json(event): sqlx::types::Json<CaseEvent> = row.try_get("document")?;
             events
                 .entry(row.try_get("case_id")?)
                 .or_default()
@@ -395,8 +394,7 @@ mod stats_sql {
             );
             builder.build().execute(&mut *conn).await?;
         }
-        let mut builder: QueryBuilder<Db> =
-            QueryBuilder::new("DELETE FROM stats_pending WHERE ");
+        let mut builder: QueryBuilder<Db> = QueryBuilder::new("DELETE FROM stats_pending WHERE ");
         for (index, (id, version)) in ids.iter().zip(&versions).enumerate() {
             if index > 0 {
                 builder.push(" OR ");
@@ -457,9 +455,7 @@ mod stats_sql {
                 if waiting.is_none() {
                     break;
                 }
-                let round = self
-                    .write(|conn| Box::pin(fold_pending(conn)))
-                    .await?;
+                let round = self.write(|conn| Box::pin(fold_pending(conn))).await?;
                 folded += round;
                 if round < FOLD_BATCH {
                     break;
