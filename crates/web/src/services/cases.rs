@@ -1032,11 +1032,18 @@ async fn view(
             )
             .await?;
     }
-    let events = state.store.cases.case_events(case.id).await?;
-    let licence = match &case.licence {
-        Some(identifier) => state.store.cases.licence(identifier.as_str()).await?,
-        None => None,
+    // The three reads are independent: issued together, a view costs one wait, not three.
+    let licence = async {
+        match &case.licence {
+            Some(identifier) => state.store.cases.licence(identifier.as_str()).await,
+            None => Ok(None),
+        }
     };
+    let (events, licence, trips) = tokio::try_join!(
+        state.store.cases.case_events(case.id),
+        licence,
+        state.store.halls.case_trips(case.id),
+    )?;
     let lookup = state.lookup.get();
     let today = shanghai_date(now);
     let warning = warning_of(state, &case, today);
@@ -1046,7 +1053,6 @@ async fn view(
         .filter(|stored| stored.public || !own || actor.kind == ActorKind::Staff)
         .map(|stored| timeline_entry(&lookup, stored, own, case.applicant.account.as_ref()))
         .collect();
-    let trips = state.store.halls.case_trips(case.id).await?;
     Ok(CaseView {
         trips,
         id: case.id.to_string(),
