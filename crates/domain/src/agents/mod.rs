@@ -237,6 +237,18 @@ impl LevelCoverage {
     }
 }
 
+/// The definition of the headline figure, beside the rollup figures of
+/// [`crate::stats::CATALOGUE`] (`docs/kpis.md` explains it).
+pub const COVERAGE_DEFINITION: crate::stats::KpiDefinition = crate::stats::KpiDefinition {
+    code: "agent_coverage",
+    name_zh: "代办覆盖率",
+    name_en: "Agent coverage",
+    unit: crate::stats::Unit::Percent,
+    definition: "communities (社区/村) with at least one active agent registered for that \
+                 community / communities; computed from the agent register on the day asked, \
+                 also per district and street level",
+};
+
 /// Agent coverage per level, for the areas inside `within` (every area when `None`). An area is
 /// covered when an *active* agent is registered at that level for that very area: a district
 /// agent does not cover the communities below it (the network is meant to reach every
@@ -278,10 +290,61 @@ pub fn coverage(
     levels
 }
 
+/// Agents and mandates as data: the demo city's network (`data/demo/agents.toml`), loaded with
+/// the demo accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentNetwork {
+    #[serde(default)]
+    pub agents: Vec<NetworkAgent>,
+    #[serde(default)]
+    pub mandates: Vec<NetworkMandate>,
+}
+
+/// A registration of the network data (the name comes from the staff list).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkAgent {
+    pub account: AccountName,
+    pub level: AgentLevel,
+    pub region: RegionCode,
+    #[serde(default)]
+    pub hall: Option<HallKey>,
+}
+
+/// A mandate of the network data, granted online by a party with an account.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkMandate {
+    pub id: uuid::Uuid,
+    pub agent: AccountName,
+    /// The ID number or credit code of a person or enterprise of the organisation.
+    pub principal: String,
+    /// Every item when empty.
+    #[serde(default)]
+    pub items: Vec<crate::ids::ImplementationCode>,
+    pub valid_from: jiff::civil::Date,
+    pub valid_until: jiff::civil::Date,
+}
+
+impl AgentNetwork {
+    pub fn parse_toml(text: &str) -> Result<AgentNetwork, AgentError> {
+        toml::from_str(text).map_err(|e| AgentError::Invalid(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::org::{Hall, HallLevel};
+
+    #[test]
+    fn the_demo_network_parses_and_names_a_community_agent() {
+        let network =
+            AgentNetwork::parse_toml(include_str!("../../../../data/demo/agents.toml")).unwrap();
+        assert!(network.agents.iter().any(|a| a.level == AgentLevel::Community));
+        assert!(!network.mandates.is_empty());
+    }
 
     fn code(text: &str) -> RegionCode {
         RegionCode::parse(text).unwrap()
