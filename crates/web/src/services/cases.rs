@@ -588,6 +588,16 @@ pub async fn submit(
         ));
     };
     let item = &record.definition;
+    let mut applicant = applicant_of(actor, request.applicant.as_ref())?;
+    // 帮办代办: an agent applies only under a mandate that covers this applicant and item today.
+    let proxy = super::agents::acting_for(state, actor, &applicant.identifier, Some(&code)).await?;
+    let actor = match &proxy {
+        Some(proxy) => {
+            applicant = proxy.mandate.principal.clone();
+            &proxy.actor
+        }
+        None => actor,
+    };
     let lookup = state.lookup.get();
     let workflow_key = CatalogDocument::workflow_key_of(item);
     let Some(workflow) = lookup
@@ -607,16 +617,6 @@ pub async fn submit(
             .iter()
             .map(|(q, o)| (q.as_str(), o.as_str())),
     )?;
-    let mut applicant = applicant_of(actor, request.applicant.as_ref())?;
-    // 帮办代办: an agent applies only under a mandate that covers this applicant and item today.
-    let proxy = super::agents::acting_for(state, actor, &applicant.identifier, Some(&code)).await?;
-    let actor = match &proxy {
-        Some(proxy) => {
-            applicant = proxy.mandate.principal.clone();
-            &proxy.actor
-        }
-        None => actor,
-    };
     let channel = channel_of(request.channel.as_deref(), actor)?;
     let now = state.clock.now();
     let mut form = BTreeMap::new();

@@ -523,6 +523,8 @@ pub async fn act_on_visit(
             .await?;
     }
     tracing::info!(home_visit.id = %changed.id, state = changed.state.name(), "home visit changed");
+    // The answer shows the address and phone again: a read like any other.
+    log_visit_read(state, actor, &changed).await?;
     Ok(visit_view(state, &changed, true))
 }
 
