@@ -342,7 +342,12 @@ mod tests {
     fn the_demo_network_parses_and_names_a_community_agent() {
         let network =
             AgentNetwork::parse_toml(include_str!("../../../../data/demo/agents.toml")).unwrap();
-        assert!(network.agents.iter().any(|a| a.level == AgentLevel::Community));
+        assert!(
+            network
+                .agents
+                .iter()
+                .any(|a| a.level == AgentLevel::Community)
+        );
         assert!(!network.mandates.is_empty());
     }
 

@@ -32,8 +32,7 @@ use crate::api::catalog::ItemsQuery;
 use crate::auth::{PageSession, verify_csrf};
 use crate::error::{ApiError, ErrorCode};
 use crate::services::agents::{
-    self as service, AgentView, MandateRequest, MandateView, MandatesQuery, RevokeRequest,
-    is_agent,
+    self as service, AgentView, MandateRequest, MandateView, MandatesQuery, RevokeRequest, is_agent,
 };
 use crate::services::cases::{self as cases, ApplicantInput, CasesQuery};
 use crate::services::home_visits::{
@@ -722,11 +721,7 @@ async fn visit_view_page(
         path: here(&format!("/home-visits/{id}")),
         viewer: Some(Viewer::of(session)),
         csrf: session.csrf.clone(),
-        planned: visit
-            .planned_at
-            .as_deref()
-            .map(local_time)
-            .unwrap_or_default(),
+        planned: visit.planned_local.clone().unwrap_or_default(),
         may_schedule: hall_staff && open,
         may_complete: assigned && visit.state == "scheduled",
         may_cancel: open && (hall_staff || own),
@@ -805,7 +800,10 @@ async fn visit_action(
             };
             Redirect::to(&target).into_response()
         }
-        Err(error) if error.code.status().is_client_error() && error.code != ErrorCode::HomeVisitNotFound => {
+        Err(error)
+            if error.code.status().is_client_error()
+                && error.code != ErrorCode::HomeVisitNotFound =>
+        {
             let notice = Some(refusal(lang, &error));
             respond(
                 visit_view_page(&state, lang, &session, &id, notice).await,

@@ -11,9 +11,7 @@ use serde::{Deserialize, Serialize};
 use tongban_domain::agents::mandates::{
     Grant, ItemScope, Mandate, MandateSource, Refusal, authorise,
 };
-use tongban_domain::agents::{
-    Agent, AgentError, AgentLevel, AgentNetwork, Registration, coverage,
-};
+use tongban_domain::agents::{Agent, AgentError, AgentLevel, AgentNetwork, Registration, coverage};
 use tongban_domain::calendar::shanghai_date;
 use tongban_domain::cases::{ActingFor, Actor, ActorKind, Applicant, ApplicantKind};
 use tongban_domain::ids::{ImplementationCode, RegionCode};
@@ -410,10 +408,7 @@ fn mandate_view(
                 .iter()
                 .map(|code| ItemRef {
                     code: code.to_string(),
-                    name: names
-                        .get(code)
-                        .cloned()
-                        .unwrap_or_else(|| code.to_string()),
+                    name: names.get(code).cloned().unwrap_or_else(|| code.to_string()),
                 })
                 .collect(),
         ),
@@ -483,8 +478,7 @@ pub async fn grant(
             ));
         }
     };
-    let agent_account =
-        AccountName::parse(&request.agent).map_err(|e| invalid(e.to_string()))?;
+    let agent_account = AccountName::parse(&request.agent).map_err(|e| invalid(e.to_string()))?;
     let Some(agent) = state.store.agents.agent(&agent_account).await? else {
         return Err(ApiError::new(
             ErrorCode::AgentNotFound,
@@ -541,7 +535,9 @@ pub async fn grant(
     }
     tracing::info!(mandate.id = %mandate.id, agent = %mandate.agent, source = source.code(), "mandate granted");
     let mut views = views_of(state, std::slice::from_ref(&mandate)).await?;
-    views.pop().ok_or_else(|| ApiError::internal(&"no view of the mandate"))
+    views
+        .pop()
+        .ok_or_else(|| ApiError::internal(&"no view of the mandate"))
 }
 
 async fn audit_mandate(
@@ -622,7 +618,9 @@ pub async fn revoke(
     }
     tracing::info!(mandate.id = %revoked.id, "mandate revoked");
     let mut views = views_of(state, std::slice::from_ref(&revoked)).await?;
-    views.pop().ok_or_else(|| ApiError::internal(&"no view of the mandate"))
+    views
+        .pop()
+        .ok_or_else(|| ApiError::internal(&"no view of the mandate"))
 }
 
 /// Query of `GET /api/v1/mandates`.
@@ -662,7 +660,9 @@ pub async fn list(
             if actor.has_role(Role::Clerk, None) || actor.has_role(Role::Administrator, None) =>
         {
             let Some(principal) = query.principal.as_deref().map(str::trim) else {
-                return Err(invalid("name the applicant: ?principal=<ID number or credit code>"));
+                return Err(invalid(
+                    "name the applicant: ?principal=<ID number or credit code>",
+                ));
             };
             let principal = principal.to_uppercase();
             state
@@ -814,7 +814,11 @@ pub async fn load_demo(
     let organisation = store.catalog.organisation().await?;
     let mut written = 0;
     for demo in &data.agents {
-        let Some(member) = organisation.staff.iter().find(|s| s.account == demo.account) else {
+        let Some(member) = organisation
+            .staff
+            .iter()
+            .find(|s| s.account == demo.account)
+        else {
             continue;
         };
         if store.agents.agent(&demo.account).await?.is_some() {

@@ -1139,8 +1139,7 @@ async fn view(
         .iter()
         .filter(|stored| {
             stored.public
-                || (!for_applicant
-                    && matches!(actor.kind, ActorKind::Staff | ActorKind::System))
+                || (!for_applicant && matches!(actor.kind, ActorKind::Staff | ActorKind::System))
         })
         .map(|stored| {
             timeline_entry(

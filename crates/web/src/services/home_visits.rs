@@ -79,6 +79,8 @@ pub struct HomeVisitView {
     pub agent: Option<String>,
     pub agent_name: Option<String>,
     pub planned_at: Option<String>,
+    /// The same in China time, `YYYY-MM-DD HH:MM`, for display.
+    pub planned_local: Option<String>,
     pub result: Option<String>,
     pub result_text: Option<String>,
     pub note: Option<String>,
@@ -125,6 +127,11 @@ fn visit_view(state: &AppState, visit: &HomeVisit, detail: bool) -> HomeVisitVie
         agent,
         agent_name,
         planned_at: visit.state.planned_at().map(|at| at.to_string()),
+        planned_local: visit.state.planned_at().map(|at| {
+            at.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        }),
         result: outcome.map(|o| o.result.code().to_owned()),
         result_text: outcome.map(|o| o.result.label_zh().to_owned()),
         note: outcome.map(|o| o.note.clone()),
@@ -289,7 +296,11 @@ pub async fn get_visit(
     Ok(visit_view(state, &visit, true))
 }
 
-async fn log_visit_read(state: &AppState, actor: &Actor, visit: &HomeVisit) -> Result<(), ApiError> {
+async fn log_visit_read(
+    state: &AppState,
+    actor: &Actor,
+    visit: &HomeVisit,
+) -> Result<(), ApiError> {
     if actor.is_applicant(&visit.person) {
         return Ok(());
     }
@@ -357,9 +368,10 @@ pub async fn list_visits(
         ActorKind::Staff if is_agent(actor) => filter.agent = Some(actor.account.clone()),
         ActorKind::Staff => {
             let hall = match query.hall.as_deref() {
-                Some(text) => Some(HallKey::parse(text).map_err(|_| {
-                    ApiError::invalid_parameter("hall", text, "a hall key")
-                })?),
+                Some(text) => Some(
+                    HallKey::parse(text)
+                        .map_err(|_| ApiError::invalid_parameter("hall", text, "a hall key"))?,
+                ),
                 None => actor.clerk_hall().cloned(),
             };
             match hall {
@@ -419,7 +431,11 @@ pub fn parse_instant(text: &str) -> Result<Timestamp, ApiError> {
     }
     text.parse::<jiff::civil::DateTime>()
         .ok()
-        .and_then(|civil| civil.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))).ok())
+        .and_then(|civil| {
+            civil
+                .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                .ok()
+        })
         .map(|zoned| zoned.timestamp())
         .ok_or_else(|| invalid(format!("{text:?} is not a time such as 2026-03-03T10:00")))
 }
@@ -527,4 +543,3 @@ pub async fn act_on_visit(
     log_visit_read(state, actor, &changed).await?;
     Ok(visit_view(state, &changed, true))
 }
-

@@ -405,7 +405,9 @@ pub struct DefinitionView {
 pub fn definitions() -> Vec<DefinitionView> {
     CATALOGUE
         .iter()
-        .chain(std::iter::once(&tongban_domain::agents::COVERAGE_DEFINITION))
+        .chain(std::iter::once(
+            &tongban_domain::agents::COVERAGE_DEFINITION,
+        ))
         .map(|d| DefinitionView {
             code: d.code.into(),
             name_zh: d.name_zh.into(),

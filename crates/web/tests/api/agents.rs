@@ -158,7 +158,10 @@ async fn an_agent_applies_and_acts_for_an_applicant_and_every_timeline_says_so()
     assert_eq!(case["agent"]["text"], "由代办员 郑芳 代 王芳 办理");
     assert_eq!(case["agent"]["text_en"], "by agent 郑芳 for applicant 王芳");
     assert_eq!(case["agent"]["mandate"], mandate["id"]);
-    assert_eq!(case["timeline"][0]["agent"]["text"], "由代办员 郑芳 代 王芳 办理");
+    assert_eq!(
+        case["timeline"][0]["agent"]["text"],
+        "由代办员 郑芳 代 王芳 办理"
+    );
     let id = text(&case["id"]).to_owned();
 
     // 王芳 sees her case, done by the agent; the clerk sees the same note.
@@ -199,7 +202,11 @@ async fn an_agent_applies_and_acts_for_an_applicant_and_every_timeline_says_so()
         .unwrap_or_default();
     assert_eq!(last["event"], "resubmitted");
     assert_eq!(last["agent"]["text"], "由代办员 郑芳 代 王芳 办理");
-    assert_eq!(last["detail"], Value::Null, "an agent sees no internal details");
+    assert_eq!(
+        last["detail"],
+        Value::Null,
+        "an agent sees no internal details"
+    );
 
     // The agent lists 王芳's cases; another agent may not.
     let listed = app
@@ -242,7 +249,11 @@ async fn an_agent_without_a_mandate_that_holds_is_refused_and_nothing_changes() 
     let refused = app
         .post("agent", "/api/v1/applications", id_card)
         .await
-        .expect_error(403, "no_valid_mandate", "the mandate lists only the birth item");
+        .expect_error(
+            403,
+            "no_valid_mandate",
+            "the mandate lists only the birth item",
+        );
     assert_eq!(refused["error"]["details"]["reason"], "item_not_covered");
     assert_eq!(refused["error"]["details"]["item"], ID_CARD);
 
@@ -385,13 +396,27 @@ async fn ratings_and_their_invitation_belong_to_the_applicant_not_the_agent() ->
         )
         .await
         .expect(201, "the agent applies");
-    assert_eq!(submitted["rating_invitation"], Value::Null, "not before the decision");
-    let accepted = app.act("clerk", &submitted, json!({ "action": "accept" })).await;
+    assert_eq!(
+        submitted["rating_invitation"],
+        Value::Null,
+        "not before the decision"
+    );
+    let accepted = app
+        .act("clerk", &submitted, json!({ "action": "accept" }))
+        .await;
     let reviewed = app
-        .act("approver", &accepted, json!({ "action": "approve", "opinion": "同意" }))
+        .act(
+            "approver",
+            &accepted,
+            json!({ "action": "approve", "opinion": "同意" }),
+        )
         .await;
     let approved = app
-        .act("approver", &reviewed, json!({ "action": "approve", "opinion": "同意" }))
+        .act(
+            "approver",
+            &reviewed,
+            json!({ "action": "approve", "opinion": "同意" }),
+        )
         .await;
     let decided = app
         .act(
@@ -416,9 +441,13 @@ async fn ratings_and_their_invitation_belong_to_the_applicant_not_the_agent() ->
     )
     .await
     .expect_error(403, "forbidden", "an agent does not rate for the applicant");
-    app.post("citizen2", &format!("/api/v1/cases/{number}/rating"), rating)
-        .await
-        .expect(201, "王芳 rates her case");
+    app.post(
+        "citizen2",
+        &format!("/api/v1/cases/{number}/rating"),
+        rating,
+    )
+    .await
+    .expect(201, "王芳 rates her case");
     Ok(())
 }
 
@@ -500,7 +529,11 @@ async fn mandates_are_granted_and_recorded_only_as_the_rules_say() -> TestResult
         json!({ "agent": "agent3", "all_items": true, "valid_until": "2026-06-30" }),
     )
     .await
-    .expect_error(400, "invalid_agent_request", "the clerk names the applicant");
+    .expect_error(
+        400,
+        "invalid_agent_request",
+        "the clerk names the applicant",
+    );
     let found = app
         .get("clerk", &format!("/api/v1/mandates?principal={LIU_YANG}"))
         .await
@@ -530,12 +563,9 @@ async fn only_an_administrator_registers_agents_and_a_level_fits_its_region() ->
         let path = format!("/api/v1/agents/{account}");
         async move { app.put("admin", &path, body).await }
     };
-    put(
-        "clerk",
-        json!({ "level": "district", "region": "990102" }),
-    )
-    .await
-    .expect_error(400, "invalid_agent_request", "a clerk is no agent");
+    put("clerk", json!({ "level": "district", "region": "990102" }))
+        .await
+        .expect_error(400, "invalid_agent_request", "a clerk is no agent");
     put("nobody", json!({ "level": "district", "region": "990102" }))
         .await
         .expect_error(404, "agent_not_found", "no such account");
@@ -560,19 +590,26 @@ async fn only_an_administrator_registers_agents_and_a_level_fits_its_region() ->
     .expect(200, "agent3 moves to 松林社区 and is suspended");
     assert_eq!(moved["region_name"], "松林社区");
     assert_eq!(moved["active"], false);
-    let seen: Vec<String> = list(&app.get("citizen", "/api/v1/agents").await.expect(200, "agents"))
-        .iter()
-        .map(|a| text(&a["account"]).to_owned())
-        .collect();
+    let seen: Vec<String> = list(
+        &app.get("citizen", "/api/v1/agents")
+            .await
+            .expect(200, "agents"),
+    )
+    .iter()
+    .map(|a| text(&a["account"]).to_owned())
+    .collect();
     assert_eq!(seen, ["agent", "agent2"], "citizens see active agents only");
-    let all = app.get("admin", "/api/v1/agents").await.expect(200, "agents");
+    let all = app
+        .get("admin", "/api/v1/agents")
+        .await
+        .expect(200, "agents");
     assert_eq!(list(&all).len(), 3);
     Ok(())
 }
 
 #[tokio::test]
-async fn a_home_visit_is_requested_scheduled_and_done_and_its_address_reads_are_logged() -> TestResult
-{
+async fn a_home_visit_is_requested_scheduled_and_done_and_its_address_reads_are_logged()
+-> TestResult {
     let app = TestApp::start().await?;
     let requested = app
         .post(
@@ -596,20 +633,24 @@ async fn a_home_visit_is_requested_scheduled_and_done_and_its_address_reads_are_
         .get("citizen3", "/api/v1/home-visits")
         .await
         .expect(200, "her requests");
-    assert_eq!(mine[0]["address"], Value::Null, "lists leave the address out");
+    assert_eq!(
+        mine[0]["address"],
+        Value::Null,
+        "lists leave the address out"
+    );
 
-    app.get("clerk2", &path)
-        .await
-        .expect_error(404, "home_visit_not_found", "another hall's clerk");
+    app.get("clerk2", &path).await.expect_error(
+        404,
+        "home_visit_not_found",
+        "another hall's clerk",
+    );
     let at_hall = app
         .get("clerk", "/api/v1/home-visits?state=requested")
         .await
         .expect(200, "the city centre's requests");
     assert_eq!(list(&at_hall).len(), 1);
 
-    let schedule = |version: &Value, at: &str| {
-        json!({ "version": version, "action": "schedule", "agent": "agent3", "at": at })
-    };
+    let schedule = |version: &Value, at: &str| json!({ "version": version, "action": "schedule", "agent": "agent3", "at": at });
     app.post(
         "clerk",
         &format!("{path}/actions"),
@@ -703,5 +744,35 @@ async fn a_home_visit_is_requested_scheduled_and_done_and_its_address_reads_are_
         .await
         .expect(201, "the clerk registers it");
     assert_eq!(by_clerk["hall"], "city-centre", "the clerk's own hall");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_agent_books_an_appointment_only_for_someone_who_gave_a_mandate() -> TestResult {
+    let app = TestApp::start().await?;
+    let booking = |applicant: &str| {
+        json!({ "hall": "city-centre", "skill": "personal", "day": "2026-03-03",
+                "starts": "10:00", "applicant": applicant })
+    };
+    let refused = app
+        .post("agent", "/api/v1/appointments", booking(WANG_FANG))
+        .await
+        .expect_error(403, "no_valid_mandate", "王芳 gave 郑芳 no mandate");
+    assert_eq!(refused["error"]["details"]["reason"], "no_mandate");
+    let mine = app
+        .get("citizen2", "/api/v1/appointments")
+        .await
+        .expect(200, "王芳's appointments");
+    assert_eq!(list(&mine).len(), 0, "nothing was booked");
+    // 张伟 (the demo's `citizen`) lets 郑芳 act for him for every item.
+    let booked = app
+        .post(
+            "agent",
+            "/api/v1/appointments",
+            booking("990102198803150031"),
+        )
+        .await
+        .expect(201, "郑芳 books for 张伟");
+    assert_eq!(booked["status"], "booked");
     Ok(())
 }
