@@ -587,17 +587,33 @@ pub async fn submit(
             format!("there is no published item {code}"),
         ));
     };
-    let item = &record.definition;
-    let mut applicant = applicant_of(actor, request.applicant.as_ref())?;
-    // 帮办代办: an agent applies only under a mandate that covers this applicant and item today.
-    let proxy = super::agents::acting_for(state, actor, &applicant.identifier, Some(&code)).await?;
-    let actor = match &proxy {
+    let applicant = applicant_of(actor, request.applicant.as_ref())?;
+    // 帮办代办: an agent applies only under a mandate that covers this applicant and item today,
+    // for the applicant as the mandate names them.
+    match super::agents::acting_for(state, actor, &applicant.identifier, Some(&code)).await? {
         Some(proxy) => {
-            applicant = proxy.mandate.principal.clone();
-            &proxy.actor
+            open(
+                state,
+                &proxy.actor,
+                proxy.mandate.principal,
+                &record,
+                request,
+            )
+            .await
         }
-        None => actor,
-    };
+        None => open(state, actor, applicant, &record, request).await,
+    }
+}
+
+/// Opens the case of an application by `actor` (an agent carrying whom they act for).
+async fn open(
+    state: &AppState,
+    actor: &Actor,
+    applicant: Applicant,
+    record: &tongban_store::model::ItemRecord,
+    request: ApplicationRequest,
+) -> Result<CaseView, ApiError> {
+    let item = &record.definition;
     let lookup = state.lookup.get();
     let workflow_key = CatalogDocument::workflow_key_of(item);
     let Some(workflow) = lookup
@@ -1275,11 +1291,12 @@ fn timeline_entry(
 /// Applies an action with optimistic concurrency; returns the changed case.
 pub async fn act(
     state: &AppState,
-    actor: &Actor,
+    signed_in: &Actor,
     id: &str,
     request: ActionRequest,
 ) -> Result<CaseView, ApiError> {
-    let (mut case, acting) = load(state, actor, id).await?;
+    // An agent comes back carrying whom they act for, after the mandate check.
+    let (mut case, acting) = load(state, signed_in, id).await?;
     let actor = &acting;
     if request.version != case.version {
         return Err(ApiError::new(

@@ -776,3 +776,24 @@ async fn an_agent_books_an_appointment_only_for_someone_who_gave_a_mandate() -> 
     assert_eq!(booked["status"], "booked");
     Ok(())
 }
+
+#[tokio::test]
+async fn an_agent_is_told_to_apply_for_a_bundles_members_one_by_one() -> TestResult {
+    let app = TestApp::start().await?;
+    // Guards a gap: bundle applications do not run the mandate check, so agents may not send them.
+    let refused = app
+        .post(
+            "agent",
+            "/api/v1/bundle-applications",
+            json!({ "bundle": "newborn", "applicant":
+                        { "kind": "person", "name": "张伟", "identifier": "990102198803150031" },
+                    "delivery": { "method": "collect", "hall": "city-centre" } }),
+        )
+        .await
+        .expect_error(403, "forbidden", "an agent sends no bundle application");
+    assert!(
+        text(&refused["error"]["message"]).contains("one by one"),
+        "{refused}"
+    );
+    Ok(())
+}
