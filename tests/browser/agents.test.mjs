@@ -7,9 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, PHONE, startTongban } from './harness.mjs';
+import { ARTIFACTS, PHONE, assertNoHorizontalOverflow, pdfFile, signInTo as signInAt, startTongban } from './harness.mjs';
 
-const PASSWORD = 'tongban-demo';
 const BIRTH_CERT_CODE = '11990100004213675N2000101000000';
 const BIRTH_CERT_NAME = '出生医学证明首次签发';
 const WANG_FANG = '990102199006200045'; // account "citizen2"
@@ -31,11 +30,6 @@ after(async () => {
   await stopTongban?.();
 });
 
-function pdf(name) {
-  const body = `%PDF-1.4\n% ${name}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n`;
-  return { name: `${name}.pdf`, mimeType: 'application/pdf', buffer: Buffer.from(body, 'utf8') };
-}
-
 async function person(account, options = {}) {
   if (people[account]) return people[account].page;
   const context = await browser.newContext({ locale: 'zh-CN', ...options });
@@ -47,20 +41,7 @@ async function person(account, options = {}) {
 }
 
 async function signInTo(page, account, next) {
-  await page.goto(`${base}/login?next=${encodeURIComponent(next)}`);
-  await page.locator('form#login input#account').fill(account);
-  await page.locator('form#login input#password').fill(PASSWORD);
-  await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.locator('form#login button[type=submit]').click()]);
-  assert.equal(new URL(page.url()).pathname, new URL(next, base).pathname, `${account} lands on ${next}`);
-}
-
-async function noHorizontalOverflow(page, what) {
-  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
-    scrollWidth: document.scrollingElement.scrollWidth,
-    innerWidth: window.innerWidth,
-  }));
-  assert.equal(innerWidth, PHONE.width, `${what}: the layout viewport is the phone's width`);
-  assert.ok(scrollWidth <= PHONE.width + 1, `${what}: no horizontal overflow (scrollWidth ${scrollWidth})`);
+  await signInAt(page, base, account, next);
 }
 
 /** Answers the birth item's questions and fills in its form for 王芳 (the page must be /apply/{code}?for=…). */
@@ -83,7 +64,7 @@ async function fillBirthApplication(page) {
   const needed = await form
     .locator('ol#apply-materials > li[data-need=required], ol#apply-materials > li[data-need=needed]')
     .evaluateAll((lis) => lis.map((li) => li.dataset.code));
-  for (const code of needed) await form.locator(`input[type=file][name="file.${code}"]`).setInputFiles(pdf(code));
+  for (const code of needed) await form.locator(`input[type=file][name="file.${code}"]`).setInputFiles(pdfFile(code));
   return form;
 }
 
@@ -96,7 +77,7 @@ test('a citizen grants a mandate to an agent on her phone', async () => {
   await form.locator('input[name=scope][value=listed]').check();
   await form.locator('#grant-items').evaluate((list) => list.closest('details').setAttribute('open', ''));
   await form.locator(`input[name="item.${BIRTH_CERT_CODE}"]`).check();
-  await noHorizontalOverflow(page, 'mandates');
+  await assertNoHorizontalOverflow(page, 'mandates');
   await page.screenshot({ path: join(ARTIFACTS, 'mandates-phone.png'), fullPage: true });
   await Promise.all([page.waitForURL((u) => u.searchParams.get('done') === 'granted'), form.locator('button#grant-submit').click()]);
   const granted = page.locator('#mandates li[data-agent=agent]');
@@ -111,7 +92,7 @@ test('the agent applies for her from the workbench and the timeline says by whom
   assert.match(await page.locator('#registration').innerText(), /东湖区/);
   const principal = page.locator(`#principals li[data-principal="${WANG_FANG}"]`);
   assert.equal(await principal.count(), 1, '王芳 is among the principals');
-  await noHorizontalOverflow(page, 'agent workbench');
+  await assertNoHorizontalOverflow(page, 'agent workbench');
   await page.screenshot({ path: join(ARTIFACTS, 'agent-workbench-phone.png'), fullPage: true });
   const apply = principal.locator('form.apply-for');
   await apply.locator('select[name=item]').selectOption(BIRTH_CERT_CODE);
@@ -122,7 +103,7 @@ test('the agent applies for her from the workbench and the timeline says by whom
   assert.equal((await page.locator('#case-agent').textContent()).trim(), BY_AGENT);
   assert.match(await page.locator('#timeline').innerText(), new RegExp(BY_AGENT));
   assert.equal(await page.locator('#rate-link').count(), 0, 'the agent is not invited to rate');
-  await noHorizontalOverflow(page, 'case page of the agent');
+  await assertNoHorizontalOverflow(page, 'case page of the agent');
 });
 
 test('the citizen sees her case and who applied for her', async () => {
@@ -166,7 +147,7 @@ test('an elderly citizen asks for a home visit and a clerk sends an agent', asyn
   const later = new Date(`${until}T00:00:00Z`);
   later.setUTCDate(later.getUTCDate() + 7);
   await form.locator('input#visit-until').fill(later.toISOString().slice(0, 10));
-  await noHorizontalOverflow(elder, 'home-visit request');
+  await assertNoHorizontalOverflow(elder, 'home-visit request');
   await Promise.all([elder.waitForURL((u) => u.searchParams.get('done') === 'visit'), form.locator('button[type=submit]').click()]);
   assert.equal(await elder.locator('#my-visits li[data-state=requested]').count(), 1);
 

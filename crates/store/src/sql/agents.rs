@@ -26,6 +26,14 @@ mod agent_sql {
         i64::from(if limit == 0 { 100 } else { limit.min(1000) })
     }
 
+    /// An insert that may meet an existing id (`ON CONFLICT DO NOTHING`): `Conflict` if it did.
+    fn require_inserted(rows: u64, what: String) -> Result<(), StoreError> {
+        if rows == 0 {
+            return Err(StoreError::Conflict(format!("{what} exists")));
+        }
+        Ok(())
+    }
+
     fn decode<T: serde::de::DeserializeOwned>(
         row: &<Db as sqlx::Database>::Row,
     ) -> Result<T, StoreError> {
@@ -109,13 +117,7 @@ mod agent_sql {
                     .bind(Json(&mandate))
                     .execute(&mut *conn)
                     .await?;
-                    if inserted.rows_affected() == 0 {
-                        return Err(StoreError::Conflict(format!(
-                            "mandate {} exists",
-                            mandate.id
-                        )));
-                    }
-                    Ok(())
+                    require_inserted(inserted.rows_affected(), format!("mandate {}", mandate.id))
                 })
             })
             .await
@@ -188,13 +190,7 @@ mod agent_sql {
                     .bind(Json(&visit))
                     .execute(&mut *conn)
                     .await?;
-                    if inserted.rows_affected() == 0 {
-                        return Err(StoreError::Conflict(format!(
-                            "home visit {} exists",
-                            visit.id
-                        )));
-                    }
-                    Ok(())
+                    require_inserted(inserted.rows_affected(), format!("home visit {}", visit.id))
                 })
             })
             .await

@@ -110,6 +110,21 @@ async fn a_registration_is_stored_replaced_and_listed_by_level() -> TestResult {
     Ok(())
 }
 
+async fn mandates_where(
+    store: &tongban_store::Store,
+    agent: Option<&str>,
+    principal: Option<&str>,
+) -> Result<Vec<Mandate>, StoreError> {
+    store
+        .agents
+        .mandates(&MandateFilter {
+            agent: agent.map(account),
+            principal: principal.map(str::to_owned),
+            limit: 10,
+        })
+        .await
+}
+
 #[tokio::test]
 async fn mandates_are_listed_per_agent_and_principal_and_revoked_once() -> TestResult {
     let test = TestStore::new().await?;
@@ -134,30 +149,11 @@ async fn mandates_are_listed_per_agent_and_principal_and_revoked_once() -> TestR
     let again = store.agents.create_mandate(&first).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 
-    let of_agent = store
-        .agents
-        .mandates(&MandateFilter {
-            agent: Some(account("agent")),
-            ..MandateFilter::default()
-        })
-        .await?;
+    let of_agent = mandates_where(store, Some("agent"), None).await?;
     assert_eq!(of_agent, [second.clone(), first.clone()], "newest first");
-    let of_wang = store
-        .agents
-        .mandates(&MandateFilter {
-            principal: Some(WANG_FANG.into()),
-            ..MandateFilter::default()
-        })
-        .await?;
+    let of_wang = mandates_where(store, None, Some(WANG_FANG)).await?;
     assert_eq!(of_wang, [third.clone(), first.clone()]);
-    let between = store
-        .agents
-        .mandates(&MandateFilter {
-            agent: Some(account("agent")),
-            principal: Some(WANG_FANG.into()),
-            limit: 10,
-        })
-        .await?;
+    let between = mandates_where(store, Some("agent"), Some(WANG_FANG)).await?;
     assert_eq!(between, std::slice::from_ref(&first));
     // The pure check over what the store returns: 郑芳 may act for 王芳 today.
     assert!(
@@ -179,14 +175,7 @@ async fn mandates_are_listed_per_agent_and_principal_and_revoked_once() -> TestR
         "a second revocation does not land"
     );
     assert_eq!(store.agents.mandate(first.id).await?, Some(revoked.clone()));
-    let between = store
-        .agents
-        .mandates(&MandateFilter {
-            agent: Some(account("agent")),
-            principal: Some(WANG_FANG.into()),
-            limit: 10,
-        })
-        .await?;
+    let between = mandates_where(store, Some("agent"), Some(WANG_FANG)).await?;
     let refusal = authorise(
         Some(&agent),
         &between,

@@ -696,14 +696,8 @@ async fn visit_view_page(
     let actor = &session.actor;
     let visit = visits::get_visit(state, actor, id).await?;
     let open = matches!(visit.state.as_str(), "requested" | "scheduled");
-    let hall_staff = actor.roles.iter().any(|assignment| match assignment.role {
-        Role::Administrator => true,
-        Role::Clerk => assignment
-            .hall
-            .as_ref()
-            .is_none_or(|h| h.as_str() == visit.hall),
-        _ => false,
-    });
+    let hall_staff = tongban_domain::keys::HallKey::parse(&visit.hall)
+        .is_ok_and(|hall| visits::works_at(actor, &hall));
     let own = actor.identifier.as_deref() == Some(visit.person_identifier.as_str());
     let assigned = visit.agent.as_deref() == Some(actor.account.as_str());
     let agents = if hall_staff && open {

@@ -275,27 +275,20 @@ pub async fn register(
         now,
     )?;
     state.store.agents.save_agent(&agent).await?;
-    state
-        .store
-        .cases
-        .record(
-            vec![AuditEntry {
-                id: new_id(now),
-                at: now,
-                actor: actor.account.to_string(),
-                action: "register_agent".into(),
-                target: agent.account.to_string(),
-                department: None,
-                detail: format!(
-                    "{} {} {}",
-                    agent.level.code(),
-                    agent.region,
-                    if agent.active { "active" } else { "suspended" }
-                ),
-            }],
-            Vec::new(),
-        )
-        .await?;
+    let detail = format!(
+        "{} {} {}",
+        agent.level.code(),
+        agent.region,
+        if agent.active { "active" } else { "suspended" }
+    );
+    audit(
+        state,
+        actor,
+        "register_agent",
+        agent.account.as_str(),
+        &detail,
+    )
+    .await?;
     Ok(agent_view(state, &agent))
 }
 
@@ -531,7 +524,7 @@ pub async fn grant(
     )?;
     state.store.agents.create_mandate(&mandate).await?;
     if source == MandateSource::Paper {
-        audit_mandate(state, actor, &mandate, "record_mandate", now).await?;
+        audit_mandate(state, actor, &mandate, "record_mandate").await?;
     }
     tracing::info!(mandate.id = %mandate.id, agent = %mandate.agent, source = source.code(), "mandate granted");
     let mut views = views_of(state, std::slice::from_ref(&mandate)).await?;
@@ -545,24 +538,43 @@ async fn audit_mandate(
     actor: &Actor,
     mandate: &Mandate,
     action: &str,
-    at: Timestamp,
 ) -> Result<(), ApiError> {
-    state
-        .store
-        .cases
-        .record(
-            vec![AuditEntry {
-                id: new_id(at),
-                at,
-                actor: actor.account.to_string(),
-                action: action.to_owned(),
-                target: mandate.id.to_string(),
-                department: None,
-                detail: format!("agent {}", mandate.agent),
-            }],
-            Vec::new(),
-        )
-        .await?;
+    let detail = format!("agent {}", mandate.agent);
+    audit(state, actor, action, &mandate.id.to_string(), &detail).await
+}
+
+/// A staff action for the audit log, stamped now.
+pub(crate) async fn audit(
+    state: &AppState,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<(), ApiError> {
+    let at = state.clock.now();
+    let entry = AuditEntry {
+        id: new_id(at),
+        at,
+        actor: actor.account.to_string(),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        department: None,
+        detail: detail.to_owned(),
+    };
+    state.store.cases.record(vec![entry], Vec::new()).await?;
+    Ok(())
+}
+
+/// A read of `subject`'s data by `actor`, for the subject's data-access log.
+pub(crate) async fn log_access(
+    state: &AppState,
+    actor: &Actor,
+    subject: &str,
+    purpose: &str,
+    what: &str,
+) -> Result<(), ApiError> {
+    let entry = access(actor, subject, None, purpose, what, state.clock.now());
+    state.store.cases.record(Vec::new(), vec![entry]).await?;
     Ok(())
 }
 
@@ -614,7 +626,7 @@ pub async fn revoke(
         .into());
     }
     if !own {
-        audit_mandate(state, actor, &revoked, "revoke_mandate", now).await?;
+        audit_mandate(state, actor, &revoked, "revoke_mandate").await?;
     }
     tracing::info!(mandate.id = %revoked.id, "mandate revoked");
     let mut views = views_of(state, std::slice::from_ref(&revoked)).await?;
@@ -665,21 +677,7 @@ pub async fn list(
                 ));
             };
             let principal = principal.to_uppercase();
-            state
-                .store
-                .cases
-                .record(
-                    Vec::new(),
-                    vec![access(
-                        actor,
-                        &principal,
-                        None,
-                        "查询委托代办",
-                        "委托记录",
-                        state.clock.now(),
-                    )],
-                )
-                .await?;
+            log_access(state, actor, &principal, "查询委托代办", "委托记录").await?;
             MandateFilter {
                 principal: Some(principal),
                 limit: 200,

@@ -16,11 +16,11 @@ use tongban_domain::cases::{Actor, ActorKind, ApplicantKind};
 use tongban_domain::ids::ImplementationCode;
 use tongban_domain::keys::{AccountName, HallKey, HomeVisitId};
 use tongban_domain::org::Role;
-use tongban_store::model::{AuditEntry, HomeVisitFilter};
+use tongban_store::model::HomeVisitFilter;
 use utoipa::{IntoParams, ToSchema};
 
-use super::agents::{is_agent, parse_date};
-use super::cases::{ApplicantInput, access, applicant_of, new_id};
+use super::agents::{audit, is_agent, log_access, parse_date};
+use super::cases::{ApplicantInput, applicant_of, new_id};
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 
@@ -147,7 +147,7 @@ fn visit_view(state: &AppState, visit: &HomeVisit, detail: bool) -> HomeVisitVie
 }
 
 /// Clerks of the hall (or of no particular hall) and administrators.
-fn works_at(actor: &Actor, hall: &HallKey) -> bool {
+pub(crate) fn works_at(actor: &Actor, hall: &HallKey) -> bool {
     actor.roles.iter().any(|assignment| match assignment.role {
         Role::Administrator => true,
         Role::Clerk => assignment.hall.as_ref().is_none_or(|h| h == hall),
@@ -304,22 +304,14 @@ async fn log_visit_read(
     if actor.is_applicant(&visit.person) {
         return Ok(());
     }
-    state
-        .store
-        .cases
-        .record(
-            Vec::new(),
-            vec![access(
-                actor,
-                &visit.person.identifier,
-                None,
-                "上门服务",
-                "上门服务申请(地址、电话)",
-                state.clock.now(),
-            )],
-        )
-        .await?;
-    Ok(())
+    log_access(
+        state,
+        actor,
+        &visit.person.identifier,
+        "上门服务",
+        "上门服务申请(地址、电话)",
+    )
+    .await
 }
 
 /// Query of `GET /api/v1/home-visits`.
@@ -521,22 +513,15 @@ pub async fn act_on_visit(
         .save_home_visit(&changed, visit.version)
         .await?;
     if actor.kind == ActorKind::Staff {
-        state
-            .store
-            .cases
-            .record(
-                vec![AuditEntry {
-                    id: new_id(now),
-                    at: now,
-                    actor: actor.account.to_string(),
-                    action: format!("home_visit_{}", action.action),
-                    target: changed.id.to_string(),
-                    department: None,
-                    detail: changed.state.name().to_owned(),
-                }],
-                Vec::new(),
-            )
-            .await?;
+        let action_name = format!("home_visit_{}", action.action);
+        audit(
+            state,
+            actor,
+            &action_name,
+            &changed.id.to_string(),
+            changed.state.name(),
+        )
+        .await?;
     }
     tracing::info!(home_visit.id = %changed.id, state = changed.state.name(), "home visit changed");
     // The answer shows the address and phone again: a read like any other.
