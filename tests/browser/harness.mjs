@@ -116,3 +116,29 @@ export async function startTongban(dataPrefix) {
   }
   return { base, browser, stop };
 }
+
+/** A small but real PDF for a file input (the server recognises files by their first bytes). */
+export function pdfFile(name) {
+  const body = `%PDF-1.4\n% ${name}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n`;
+  return { name: `${name}.pdf`, mimeType: 'application/pdf', buffer: Buffer.from(body, 'utf8') };
+}
+
+/** Fails when a page laid out on a phone (PHONE) is wider than the phone. */
+export async function assertNoHorizontalOverflow(page, what) {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+    scrollWidth: document.scrollingElement.scrollWidth,
+    innerWidth: window.innerWidth,
+  }));
+  // A phone widens its layout viewport to fit content that overflows, so compare with the phone's own width.
+  assert.equal(innerWidth, PHONE.width, `${what}: the layout viewport is the phone's width`);
+  assert.ok(scrollWidth <= PHONE.width + 1, `${what}: no horizontal overflow (scrollWidth ${scrollWidth})`);
+}
+
+/** Signs in at /login with the demo password and checks that it lands on `next`. */
+export async function signInTo(page, base, account, next) {
+  await page.goto(`${base}/login?next=${encodeURIComponent(next)}`);
+  await page.locator('form#login input#account').fill(account);
+  await page.locator('form#login input#password').fill('tongban-demo');
+  await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.locator('form#login button[type=submit]').click()]);
+  assert.equal(new URL(page.url()).pathname, new URL(next, base).pathname, `${account} lands on ${next}`);
+}

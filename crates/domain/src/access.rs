@@ -184,6 +184,7 @@ pub fn department_system_actor(
             assignment(Role::ChiefRepresentative),
         ],
         identifier: None,
+        acting_for: None,
     }
 }
 

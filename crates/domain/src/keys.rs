@@ -183,6 +183,14 @@ uuid_id!(
     /// The stable identity of a bundle across all its versions.
     BundleId
 );
+uuid_id!(
+    /// A mandate (委托) given to an agent.
+    MandateId
+);
+uuid_id!(
+    /// A home-visit request (上门服务).
+    HomeVisitId
+);
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@
 //! - [`org`]: regions, departments, halls, windows, staff and the demo parties.
 //! - [`halls`]: service halls: appointments, tickets and the queue, visits, window planning.
 //! - [`access`]: the sign-in throttle and the actor a department system's API token acts as.
+//! - [`agents`]: agents (帮办代办), their mandates (委托) and home visits (上门服务).
 //!
 //! ```
 //! use tongban_domain::ids::IdNumber;
@@ -21,6 +22,7 @@
 //! ```
 
 pub mod access;
+pub mod agents;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;

@@ -26,6 +26,7 @@ pub mod error;
 pub mod files;
 pub mod model;
 mod model_accounts;
+mod model_agents;
 mod model_bundles;
 mod model_cases;
 mod model_feedback;
@@ -43,6 +44,7 @@ use secrecy::SecretString;
 
 pub use error::StoreError;
 pub use ports::AccountStore;
+pub use ports::AgentStore;
 pub use ports::BundleCaseStore;
 pub use ports::HallStore;
 pub use ports::WebhookStore;
@@ -87,6 +89,7 @@ pub struct Store {
     pub feedback: Arc<dyn FeedbackStore>,
     pub hotline: Arc<dyn HotlineStore>,
     pub stats: Arc<dyn StatsStore>,
+    pub agents: Arc<dyn AgentStore>,
     backend: Backend,
 }
 
@@ -112,6 +115,7 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
                 feedback: Arc::new(store.clone()),
                 hotline: Arc::new(store.clone()),
                 stats: Arc::new(store.clone()),
+                agents: Arc::new(store.clone()),
                 backend: Backend::Sqlite(store),
             })
         }
@@ -128,6 +132,7 @@ pub async fn open(config: &StorageConfig) -> Result<Store, StoreError> {
                 feedback: Arc::new(store.clone()),
                 hotline: Arc::new(store.clone()),
                 stats: Arc::new(store.clone()),
+                agents: Arc::new(store.clone()),
                 backend: Backend::Postgres(store),
             })
         }

@@ -130,6 +130,7 @@ pub struct ImportReport {
 }
 
 pub use crate::model_accounts::*;
+pub use crate::model_agents::*;
 pub use crate::model_bundles::*;
 pub use crate::model_cases::*;
 pub use crate::model_feedback::*;

@@ -494,3 +494,56 @@ pub trait StatsStore: Send + Sync + std::fmt::Debug {
         department: Option<&tongban_domain::keys::DepartmentKey>,
     ) -> Result<Vec<(i64, i64)>, StoreError>;
 }
+
+/// Agents (SPEC C5): registrations, mandates and home-visit requests. A mandate is written once
+/// and changes only by its revocation, which takes effect only if it was not revoked already; a
+/// home visit changes with an optimistic version check.
+#[async_trait]
+pub trait AgentStore: Send + Sync + std::fmt::Debug {
+    /// Creates or replaces the registration of `agent.account`.
+    async fn save_agent(&self, agent: &tongban_domain::agents::Agent) -> Result<(), StoreError>;
+    async fn agent(
+        &self,
+        account: &tongban_domain::keys::AccountName,
+    ) -> Result<Option<tongban_domain::agents::Agent>, StoreError>;
+    /// Every registration, by level, region and account.
+    async fn agents(&self) -> Result<Vec<tongban_domain::agents::Agent>, StoreError>;
+    /// Stores a new mandate; `Conflict` when its id exists.
+    async fn create_mandate(
+        &self,
+        mandate: &tongban_domain::agents::mandates::Mandate,
+    ) -> Result<(), StoreError>;
+    /// Stores the revocation of a mandate if it was not revoked yet; false otherwise.
+    async fn revoke_mandate(
+        &self,
+        mandate: &tongban_domain::agents::mandates::Mandate,
+    ) -> Result<bool, StoreError>;
+    async fn mandate(
+        &self,
+        id: tongban_domain::keys::MandateId,
+    ) -> Result<Option<tongban_domain::agents::mandates::Mandate>, StoreError>;
+    /// Mandates matching the filter, newest first.
+    async fn mandates(
+        &self,
+        filter: &crate::model::MandateFilter,
+    ) -> Result<Vec<tongban_domain::agents::mandates::Mandate>, StoreError>;
+    /// Stores a new home-visit request.
+    async fn create_home_visit(
+        &self,
+        visit: &tongban_domain::agents::home_visits::HomeVisit,
+    ) -> Result<(), StoreError>;
+    /// Stores a changed request if it is still at `expected_version` (else `StaleVersion`).
+    async fn save_home_visit(
+        &self,
+        visit: &tongban_domain::agents::home_visits::HomeVisit,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
+    async fn home_visit(
+        &self,
+        id: tongban_domain::keys::HomeVisitId,
+    ) -> Result<Option<tongban_domain::agents::home_visits::HomeVisit>, StoreError>;
+    async fn home_visits(
+        &self,
+        filter: &crate::model::HomeVisitFilter,
+    ) -> Result<Vec<tongban_domain::agents::home_visits::HomeVisit>, StoreError>;
+}

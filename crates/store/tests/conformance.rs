@@ -1300,6 +1300,7 @@ mod cases {
             actor: account("clerk"),
             actor_name: "陈静".into(),
             department: None,
+            on_behalf: None,
             kind,
         }
     }
@@ -2434,5 +2435,7 @@ mod halls {
         Ok(())
     }
 }
+#[path = "conformance/agents.rs"]
+mod agents;
 #[path = "conformance/feedback.rs"]
 mod feedback;

@@ -179,11 +179,15 @@ pub enum DemoAccountsError {
     Hash(#[from] PasswordHashError),
     #[error("the hashing task failed: {0}")]
     Task(String),
+    #[error(transparent)]
+    Agents(#[from] crate::services::agents::DemoAgentsError),
 }
 
 /// Creates (or resets) a sign-in account with the password [`DEMO_PASSWORD`] for every staff
-/// member, person and enterprise of the stored organisation that has an account name. Call it
-/// after importing the demo data; the generic import creates no accounts.
+/// member, person and enterprise of the stored organisation that has an account name, and
+/// registers the demo agents with their mandates (`data/demo/agents.toml`, see
+/// [`crate::services::agents::load_demo`]). Call it after importing the demo data; the generic
+/// import creates no accounts. Returns how many accounts were written.
 pub async fn create_demo_accounts(store: &Store, at: Timestamp) -> Result<u64, DemoAccountsError> {
     let organisation = store.catalog.organisation().await?;
     // One hash, reused for every demo account. Sharing a salt is acceptable only because every
@@ -227,7 +231,9 @@ pub async fn create_demo_accounts(store: &Store, at: Timestamp) -> Result<u64, D
             });
         }
     }
-    Ok(store.accounts.upsert_accounts(&accounts, at).await?)
+    let written = store.accounts.upsert_accounts(&accounts, at).await?;
+    crate::services::agents::load_demo(store, at).await?;
+    Ok(written)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,6 +450,7 @@ pub fn actor_of(profile: AccountProfile) -> Actor {
         kind: profile.kind,
         roles: profile.roles,
         identifier: profile.identifier,
+        acting_for: None,
     }
 }
 

@@ -54,6 +54,13 @@ pub enum ErrorCode {
     RectificationNotFound,
     InvalidTicket,
     InvalidStatsQuery,
+    /// An agent acting for an applicant without a mandate that covers the action (帮办代办);
+    /// `details.reason` says why.
+    NoValidMandate,
+    AgentNotFound,
+    MandateNotFound,
+    HomeVisitNotFound,
+    InvalidAgentRequest,
 }
 
 impl ErrorCode {
@@ -107,6 +114,11 @@ impl ErrorCode {
             ErrorCode::RectificationNotFound => ("rectification_not_found", StatusCode::NOT_FOUND),
             ErrorCode::InvalidTicket => ("invalid_ticket", StatusCode::BAD_REQUEST),
             ErrorCode::InvalidStatsQuery => ("invalid_stats_query", StatusCode::BAD_REQUEST),
+            ErrorCode::NoValidMandate => ("no_valid_mandate", StatusCode::FORBIDDEN),
+            ErrorCode::AgentNotFound => ("agent_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::MandateNotFound => ("mandate_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::HomeVisitNotFound => ("home_visit_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::InvalidAgentRequest => ("invalid_agent_request", StatusCode::BAD_REQUEST),
         }
     }
 
@@ -274,6 +286,11 @@ mod tests {
             ErrorCode::RectificationNotFound,
             ErrorCode::InvalidTicket,
             ErrorCode::InvalidStatsQuery,
+            ErrorCode::NoValidMandate,
+            ErrorCode::AgentNotFound,
+            ErrorCode::MandateNotFound,
+            ErrorCode::HomeVisitNotFound,
+            ErrorCode::InvalidAgentRequest,
         ];
         let mut seen = std::collections::BTreeSet::new();
         for code in all {

@@ -7,6 +7,8 @@
 #[path = "api/support.rs"]
 mod support;
 
+#[path = "api/agents.rs"]
+mod agents;
 #[path = "api/ask.rs"]
 mod ask;
 #[path = "api/auth_flow.rs"]

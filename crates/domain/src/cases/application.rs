@@ -102,14 +102,21 @@ pub fn open_case(
     let item = application.item;
     let for_themselves = actor.is_applicant(&application.applicant);
     let clerk = actor.has_role(Role::Clerk, None);
-    if !for_themselves && !clerk {
+    let agent = actor.is_agent_for(&application.applicant);
+    if !for_themselves && !clerk && !agent {
         return Err(CaseError::Forbidden(
-            "an application is made by the applicant, or by a window clerk for them".into(),
+            "an application is made by the applicant, by a window clerk for them, or by an agent under their mandate".into(),
         ));
     }
     if matches!(application.channel, Channel::Window) && !clerk {
         return Err(CaseError::Forbidden(
             "window applications are entered by a clerk".into(),
+        ));
+    }
+    if matches!(application.channel, Channel::Agent) != agent {
+        return Err(CaseError::Forbidden(
+            "an agent acting for an applicant applies on the agent channel, and only such an agent does"
+                .into(),
         ));
     }
     if matches!(actor.kind, ActorKind::System) {
@@ -304,6 +311,7 @@ pub fn open_case(
         actor: actor.account.clone(),
         actor_name: actor.name.clone(),
         department: None,
+        on_behalf: actor.on_behalf_of(&case.applicant),
         kind: EventKind::Submitted {
             channel: application.channel,
         },

@@ -589,6 +589,7 @@ mod tests {
                 kind: super::super::ActorKind::Person,
                 roles: Vec::new(),
                 identifier: Some("x".into()),
+                acting_for: None,
             },
             delivery: Delivery::Post {
                 recipient: "张伟".into(),

@@ -238,12 +238,14 @@ pub fn apply(case: &Case, command: &Command, context: &Context<'_>) -> Result<Ou
     let today = context.today();
     let mut next = case.clone();
     let mut events = Vec::new();
+    let on_behalf = actor.on_behalf_of(&case.applicant);
     let mut event = |kind: EventKind, department: Option<DepartmentKey>| {
         events.push(CaseEvent {
             at: context.now,
             actor: actor.account.clone(),
             actor_name: actor.name.clone(),
             department,
+            on_behalf: on_behalf.clone(),
             kind,
         });
     };
@@ -357,8 +359,11 @@ pub fn apply(case: &Case, command: &Command, context: &Context<'_>) -> Result<Ou
                 return Err(illegal(command, case));
             }
             require(
-                actor.is_applicant(&case.applicant) || is_clerk(actor),
-                || "only the applicant (or a clerk for them) answers a correction notice".into(),
+                actor.acts_for_applicant(&case.applicant) || is_clerk(actor),
+                || {
+                    "only the applicant (or a clerk or an agent for them) answers a correction notice"
+                        .into()
+                },
             )?;
             for item in &case.correction {
                 if !materials.iter().any(|m| m.code == item.material) {
@@ -398,8 +403,8 @@ pub fn apply(case: &Case, command: &Command, context: &Context<'_>) -> Result<Ou
                 return Err(illegal(command, case));
             }
             require(
-                actor.is_applicant(&case.applicant) || is_clerk(actor),
-                || "only the applicant (or a clerk for them) supplies materials".into(),
+                actor.acts_for_applicant(&case.applicant) || is_clerk(actor),
+                || "only the applicant (or a clerk or an agent for them) supplies materials".into(),
             )?;
             let Some(existing) = next.materials.iter_mut().find(|m| {
                 m.code == material.code && matches!(m.provision, Provision::Tolerated { .. })
@@ -714,8 +719,8 @@ pub fn apply(case: &Case, command: &Command, context: &Context<'_>) -> Result<Ou
             ) {
                 return Err(illegal(command, case));
             }
-            require(actor.is_applicant(&case.applicant), || {
-                "only the applicant withdraws".into()
+            require(actor.acts_for_applicant(&case.applicant), || {
+                "only the applicant (or an agent for them) withdraws".into()
             })?;
             if let Some(since) = next.suspended_since.take() {
                 next.suspensions.push(Suspension {

@@ -146,16 +146,19 @@ pub enum Channel {
     Window,
     Kiosk,
     Post,
+    /// 帮办代办: an agent applies under the applicant's mandate.
+    Agent,
 }
 
 impl Channel {
-    /// The GB/T 39046 办理形式 code.
+    /// The GB/T 39046 办理形式 code. The standard has no code for an agent; 9 (其他) it is.
     pub fn handling_form_code(&self) -> &'static str {
         match self {
             Channel::Window | Channel::Kiosk => "1",
             Channel::Web => "2",
             Channel::Mobile => "3",
             Channel::Post => "4",
+            Channel::Agent => "9",
         }
     }
 }
@@ -241,6 +244,27 @@ pub struct Actor {
     /// For citizens and enterprises: their ID number or credit code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
+    /// An agent acting for an applicant under a mandate the service has checked for this
+    /// action (帮办代办); `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting_for: Option<ActingFor>,
+}
+
+/// Whom an agent acts for, and under which mandate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActingFor {
+    /// The applicant's ID number or credit code.
+    pub identifier: String,
+    pub name: String,
+    pub mandate: crate::keys::MandateId,
+}
+
+/// On an event: the actor was an agent acting for the applicant (shown on the timeline as
+/// "由代办员 X 代 Y 办理").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnBehalf {
+    pub applicant_name: String,
+    pub mandate: crate::keys::MandateId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,10 +295,37 @@ impl Actor {
             .and_then(|a| a.hall.as_ref())
     }
 
-    /// Whether the actor is the applicant of the case.
+    /// Whether the actor is the applicant of the case, in person. Ratings and surveys ask this:
+    /// they belong to the applicant, never to an agent acting for them.
     pub fn is_applicant(&self, applicant: &Applicant) -> bool {
         matches!(self.kind, ActorKind::Person | ActorKind::Enterprise)
             && self.identifier.as_deref() == Some(applicant.identifier.as_str())
+    }
+
+    /// Whether the actor is an agent acting for this applicant under a checked mandate.
+    pub fn is_agent_for(&self, applicant: &Applicant) -> bool {
+        self.has_role(Role::Agent, None)
+            && self
+                .acting_for
+                .as_ref()
+                .is_some_and(|a| a.identifier == applicant.identifier)
+    }
+
+    /// Whether the actor may take the applicant's own steps (apply, answer a correction, hand
+    /// in a material, withdraw): the applicant, or an agent acting for them.
+    pub fn acts_for_applicant(&self, applicant: &Applicant) -> bool {
+        self.is_applicant(applicant) || self.is_agent_for(applicant)
+    }
+
+    /// What an event by this actor on a case of `applicant` records about an agent.
+    pub fn on_behalf_of(&self, applicant: &Applicant) -> Option<OnBehalf> {
+        if !self.is_agent_for(applicant) {
+            return None;
+        }
+        self.acting_for.as_ref().map(|a| OnBehalf {
+            applicant_name: applicant.name.clone(),
+            mandate: a.mandate,
+        })
     }
 }
 
@@ -395,6 +446,9 @@ pub struct CaseEvent {
     pub actor_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<DepartmentKey>,
+    /// Set when an agent acted for the applicant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf: Option<OnBehalf>,
     #[serde(flatten)]
     pub kind: EventKind,
 }

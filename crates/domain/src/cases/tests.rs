@@ -89,6 +89,7 @@ fn staff(name: &str, display: &str, roles: Vec<RoleAssignment>) -> Actor {
         kind: ActorKind::Staff,
         roles,
         identifier: None,
+        acting_for: None,
     }
 }
 
@@ -99,6 +100,7 @@ fn person(name: &str, display: &str, identifier: &str) -> Actor {
         kind: ActorKind::Person,
         roles: Vec::new(),
         identifier: Some(identifier.to_owned()),
+        acting_for: None,
     }
 }
 
@@ -150,6 +152,7 @@ impl Actors {
                 kind: ActorKind::System,
                 roles: Vec::new(),
                 identifier: None,
+                acting_for: None,
             },
         }
     }
@@ -2796,4 +2799,102 @@ fn a_suspension_open_when_the_applicant_withdraws_is_closed() {
     assert_eq!(withdrawn.suspended_since, None);
     assert_eq!(withdrawn.suspensions.len(), 1);
     assert_eq!(withdrawn.suspensions[0].from, date(2026, 3, 10));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agents (帮办代办)
+
+/// The agent 郑芳; acting for `identifier` when the service has checked a mandate for it.
+fn agent_acting_for(identifier: Option<&str>) -> Actor {
+    let mut agent = staff("agent", "郑芳", vec![assignment(Role::Agent, None, None)]);
+    agent.acting_for = identifier.map(|identifier| ActingFor {
+        identifier: identifier.to_owned(),
+        name: "张三".to_owned(),
+        mandate: crate::keys::MandateId::from_uuid(uuid::Uuid::from_u128(5)),
+    });
+    agent
+}
+
+#[test]
+fn an_agent_under_a_mandate_answers_a_correction_and_withdraws_and_the_events_say_for_whom() {
+    let w = world();
+    let case = standard_case();
+    let agent = agent_acting_for(Some(APPLICANT_ID));
+    let in_correction = w.step(&case, &w.actors.clerk, on(3, 2), correction(&[ID_CARD]));
+    let answered = w.act(
+        &in_correction,
+        &agent,
+        on(3, 3),
+        Command::Resubmit {
+            materials: vec![upload(ID_CARD, "bb22")],
+        },
+    );
+    let expected = Some(OnBehalf {
+        applicant_name: "张三".to_owned(),
+        mandate: crate::keys::MandateId::from_uuid(uuid::Uuid::from_u128(5)),
+    });
+    assert_eq!(answered.events[0].on_behalf, expected);
+    let withdrawn = w.act(&answered.case, &agent, on(3, 4), withdraw());
+    assert_eq!(withdrawn.case.state, CaseState::Withdrawn);
+    assert_eq!(withdrawn.events[0].on_behalf, expected);
+    // The clerk's own events say nothing about an agent.
+    let by_clerk = w.act(&case, &w.actors.clerk, on(3, 2), correction(&[ID_CARD]));
+    assert_eq!(by_clerk.events[0].on_behalf, None);
+}
+
+#[test]
+fn an_agent_without_a_checked_mandate_for_this_applicant_takes_no_applicant_step() {
+    let w = world();
+    let in_correction = w.step(
+        &standard_case(),
+        &w.actors.clerk,
+        on(3, 2),
+        correction(&[ID_CARD]),
+    );
+    let resubmit = Command::Resubmit {
+        materials: vec![upload(ID_CARD, "bb22")],
+    };
+    for agent in [
+        agent_acting_for(None),
+        agent_acting_for(Some("11010519491231002X")),
+    ] {
+        let refused = w.try_act(&in_correction, &agent, on(3, 3), &resubmit);
+        assert!(
+            matches!(refused, Err(CaseError::Forbidden(_))),
+            "{refused:?}"
+        );
+        let refused = w.try_act(&in_correction, &agent, on(3, 3), &withdraw());
+        assert!(
+            matches!(refused, Err(CaseError::Forbidden(_))),
+            "{refused:?}"
+        );
+    }
+    // Someone who merely claims to act for the applicant without the agent role is refused too.
+    let mut pretender = agent_acting_for(Some(APPLICANT_ID));
+    pretender.roles = Vec::new();
+    let refused = w.try_act(&in_correction, &pretender, on(3, 3), &resubmit);
+    assert!(matches!(refused, Err(CaseError::Forbidden(_))));
+}
+
+#[test]
+fn a_mandate_gives_an_agent_no_staff_powers() {
+    let w = world();
+    let agent = agent_acting_for(Some(APPLICANT_ID));
+    let case = standard_case();
+    let accept = Command::Accept {
+        tolerated: Vec::new(),
+    };
+    assert!(matches!(
+        w.try_act(&case, &agent, on(3, 2), &accept),
+        Err(CaseError::Forbidden(_))
+    ));
+    let accepted = w.accepted_at(&case, on(3, 2));
+    assert!(matches!(
+        w.try_act(&accepted, &agent, on(3, 3), &approve("同意")),
+        Err(CaseError::Forbidden(_))
+    ));
+    assert!(
+        !agent.is_applicant(&case.applicant),
+        "an agent is never the applicant in person (ratings belong to the applicant)"
+    );
 }

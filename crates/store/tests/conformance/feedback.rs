@@ -441,6 +441,7 @@ fn event(kind: EventKind, at: Timestamp) -> CaseEvent {
         actor: AccountName::parse("clerk").unwrap_or_else(|e| panic!("{e}")),
         actor_name: "陈静".into(),
         department: None,
+        on_behalf: None,
         kind,
     }
 }

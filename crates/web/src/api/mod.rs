@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, one module per context, collected into one OpenAPI document.
 
+pub mod agents;
 pub mod ask;
 pub mod auth;
 pub mod bundle_cases;
@@ -52,6 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(hotline::router())
         .merge(stats::router())
         .merge(ask::router())
+        .merge(agents::router())
 }
 
 static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> =

@@ -84,6 +84,8 @@ pub(crate) struct Viewer {
     pub(crate) applicant: bool,
     pub(crate) clerk: bool,
     pub(crate) reviewer: bool,
+    /// An agent (帮办代办): the agent's workbench link.
+    pub(crate) agent: bool,
 }
 
 impl Viewer {
@@ -96,6 +98,7 @@ impl Viewer {
             clerk: actor.has_role(Role::Clerk, None),
             reviewer: actor.has_role(Role::Approver, None)
                 || actor.has_role(Role::ChiefRepresentative, None),
+            agent: crate::services::agents::is_agent(actor),
         }
     }
 
@@ -185,6 +188,12 @@ fn action_label(lang: Lang, action: &str) -> String {
 
 /// The problems an error lists (an application's `details.problems`), else its message.
 pub(crate) fn problems_of(error: &ApiError) -> Vec<String> {
+    // A refused mandate check carries its reason in plain words (帮办代办).
+    if error.code == ErrorCode::NoValidMandate
+        && let Some(text) = error.details.get("text").and_then(Value::as_str)
+    {
+        return vec![format!("{text}({})", error.code.as_str())];
+    }
     let listed: Vec<String> = error
         .details
         .get("problems")
@@ -428,6 +437,8 @@ struct ApplyPage {
     materials: Vec<MaterialChoice>,
     halls: Vec<HallOption>,
     staff: bool,
+    /// An agent applying for an applicant under their mandate (no paper checked at a window).
+    agent: bool,
     values: ApplyValues,
     problems: Vec<String>,
 }
@@ -532,7 +543,12 @@ async fn apply_page(
         actor.identifier.clone()
     };
     let licences = match (&holder, ready && replaceable) {
-        (Some(holder), true) => service::licences_of(state, actor, holder).await?,
+        (Some(holder), true) => match service::licences_of(state, actor, holder).await {
+            Ok(licences) => licences,
+            // An agent without a mandate sees the form; submitting it says why it is refused.
+            Err(error) if error.code == ErrorCode::NoValidMandate => Vec::new(),
+            Err(error) => return Err(error),
+        },
         _ => Vec::new(),
     };
     let lookup = state.lookup.get();
@@ -686,6 +702,7 @@ async fn apply_page(
         materials,
         halls,
         staff,
+        agent: crate::services::agents::is_agent(actor),
         values,
         problems,
     })
@@ -780,7 +797,8 @@ async fn apply_submit(
             });
             continue;
         }
-        if staff && posted.checked(&format!("paper.{code}")) {
+        let clerk = session.actor.has_role(Role::Clerk, None);
+        if clerk && posted.checked(&format!("paper.{code}")) {
             values.paper.insert(code.clone());
             materials.push(MaterialInput {
                 code: code.clone(),
@@ -980,6 +998,8 @@ async fn my_cases(State(state): State<AppState>, lang: Lang, session: PageSessio
     if actor.kind == ActorKind::Staff {
         let target = if actor.has_role(Role::Clerk, None) {
             "/workbench"
+        } else if crate::services::agents::is_agent(actor) {
+            "/agent"
         } else {
             "/inbox"
         };
@@ -1190,6 +1210,8 @@ struct TimelineRow {
     actor: String,
     note: String,
     public: bool,
+    /// "由代办员 X 代 Y 办理" when an agent acted for the applicant.
+    agent: String,
 }
 
 struct MaterialRow {
@@ -1276,6 +1298,10 @@ struct CasePage {
     view: CaseView,
     staff: bool,
     own: bool,
+    /// "由代办员 X 代 Y 办理" when an agent applied.
+    agent_note: String,
+    /// For an agent looking: to whom the rating invitation went (the applicant), once rateable.
+    invited: String,
     status: String,
     step: String,
     submitted_at: String,
@@ -1333,11 +1359,11 @@ async fn show_case(
     notice: Option<Notice>,
     status: StatusCode,
 ) -> Response {
-    let view = match service::get(state, &session.actor, id).await {
-        Ok(view) => view,
+    let (view, acting) = match service::get_as(state, &session.actor, id).await {
+        Ok(found) => found,
         Err(error) => return page_error(lang, error),
     };
-    match case_view_page(state, lang, session, view, notice).await {
+    match case_view_page(state, lang, session, &acting, view, notice).await {
         Ok(page) => (status, render(&page)).into_response(),
         Err(error) => page_error(lang, error),
     }
@@ -1554,13 +1580,15 @@ async fn case_view_page(
     state: &AppState,
     lang: Lang,
     session: &PageSession,
+    actor: &Actor,
     view: CaseView,
     notice: Option<Notice>,
 ) -> Result<CasePage, ApiError> {
-    let actor = &session.actor;
     let case = &view.case;
     let own = actor.is_applicant(&case.applicant);
-    let staff = actor.kind == ActorKind::Staff;
+    // An agent acting for the applicant sees the applicant's page, not the staff's.
+    let for_applicant = own || actor.is_agent_for(&case.applicant);
+    let staff = actor.kind == ActorKind::Staff && !for_applicant;
     let lookup = state.lookup.get();
     let actions = actions_for(state, actor, case);
 
@@ -1731,6 +1759,11 @@ async fn case_view_page(
                 String::new()
             },
             public: entry.public,
+            agent: entry
+                .agent
+                .as_ref()
+                .map(|a| lang.pick(&a.text, &a.text_en).to_owned())
+                .unwrap_or_default(),
         })
         .collect();
     let warning_text = match view.warning.as_deref() {
@@ -1745,6 +1778,7 @@ async fn case_view_page(
         "window" => lang.pick("窗口申请", "At a window"),
         "kiosk" => lang.pick("自助终端", "Kiosk"),
         "post" => lang.pick("邮寄申请", "By post"),
+        "agent" => lang.pick("帮办代办", "By an agent"),
         other => other,
     }
     .to_owned();
@@ -1775,6 +1809,24 @@ async fn case_view_page(
         csrf: session.csrf.clone(),
         staff,
         own,
+        agent_note: view
+            .agent
+            .as_ref()
+            .map(|a| lang.pick(&a.text, &a.text_en).to_owned())
+            .unwrap_or_default(),
+        invited: match (&view.rating_invitation, own) {
+            (Some(invitation), false) if for_applicant => match lang {
+                Lang::Zh => format!(
+                    "评价邀请已发给申请人{}本人;代办员不代为评价。",
+                    invitation.name
+                ),
+                Lang::En => format!(
+                    "The rating invitation went to the applicant, {}; agents do not rate for them.",
+                    invitation.name
+                ),
+            },
+            _ => String::new(),
+        },
         status: lang.pick(&view.state.text, &view.state.text_en).to_owned(),
         step,
         submitted_at: local_time(&view.submitted_at),

@@ -3,6 +3,7 @@
 //! small script only submits the situational questions as soon as an answer changes.
 
 pub mod admin;
+pub mod agents;
 pub mod ask;
 pub mod auth;
 pub mod bundle_cases;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(feedback::router())
         .merge(hotline::router())
         .merge(dashboard::router())
+        .merge(agents::router())
 }
 
 /// Renders a template into a response; a rendering failure is an internal error.

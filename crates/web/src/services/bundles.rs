@@ -380,6 +380,14 @@ pub async fn submit(
     let bundle_answers = answers_for(&bundle.questions, &request.answers)?;
     let mut problems = unanswered(&bundle.questions, &bundle_answers);
     let applicant = applicant_of(actor, request.applicant.as_ref())?;
+    if super::agents::is_agent(actor) {
+        // 帮办代办 for a whole bundle is not supported yet: agents apply for its members one by
+        // one, each under the mandate check.
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "an agent applies for the members of a bundle one by one, not for the bundle",
+        ));
+    }
     let channel = channel_of(request.channel.as_deref(), actor)?;
     if matches!(actor.kind, ActorKind::System) {
         return Err(ApiError::new(

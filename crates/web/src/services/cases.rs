@@ -13,7 +13,7 @@ use tongban_domain::cases::application::{Application, open_case};
 use tongban_domain::cases::lifecycle::{Command, Context};
 use tongban_domain::cases::{
     Actor, ActorKind, Applicant, ApplicantKind, Case, CaseError, CaseEvent, CaseMaterial,
-    CaseState, Channel, Delivery, Provision, apply,
+    CaseState, Channel, Delivery, EventKind, Provision, apply,
 };
 use tongban_domain::catalog::item::{Deferral, Requirement};
 use tongban_domain::catalog::{Answers, CatalogDocument, ItemDefinition, Material, VersionStatus};
@@ -66,7 +66,7 @@ pub struct DeliveryInput {
     pub address: Option<String>,
 }
 
-/// For a clerk applying on someone's behalf.
+/// For a clerk applying on someone's behalf, or an agent under their mandate.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicantInput {
@@ -90,10 +90,12 @@ pub struct ApplicationRequest {
     #[serde(default)]
     pub materials: Vec<MaterialInput>,
     pub delivery: DeliveryInput,
-    /// `web` (default for citizens), `mobile`, `window` (default for clerks), `kiosk`, `post`.
+    /// `web` (default for citizens), `mobile`, `window` (default for clerks), `kiosk`, `post`,
+    /// `agent` (default for agents).
     #[serde(default)]
     pub channel: Option<String>,
-    /// Required when a clerk applies for someone.
+    /// Required when a clerk applies for someone, or an agent under the applicant's mandate
+    /// (帮办代办: the mandate is checked, and the applicant is taken as the mandate names them).
     #[serde(default)]
     pub applicant: Option<ApplicantInput>,
 }
@@ -204,6 +206,8 @@ pub struct TimelineEntry {
     /// Staff only: the event with its internal details (opinions).
     #[schema(value_type = Object)]
     pub detail: Option<serde_json::Value>,
+    /// Set when an agent acted for the applicant ("由代办员 X 代 Y 办理").
+    pub agent: Option<AgentNote>,
 }
 
 /// The whole case in one response.
@@ -238,6 +242,50 @@ pub struct CaseView {
     pub licence: Option<Licence>,
     /// Visits (check-ins at a hall) counted for this case: its real trips (到现场次数).
     pub trips: u32,
+    /// The agent who applied for the applicant (帮办代办), if one did.
+    pub agent: Option<AgentNote>,
+    /// Once the case can be rated: the invitation, always addressed to the applicant — never
+    /// to an agent who acted for them.
+    pub rating_invitation: Option<RatingInvitation>,
+}
+
+/// "由代办员 X 代 Y 办理": an agent acted for the applicant.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgentNote {
+    pub agent: String,
+    pub agent_name: String,
+    pub applicant_name: String,
+    pub mandate: String,
+    pub text: String,
+    pub text_en: String,
+}
+
+/// Whom a case's rating (好差评) invitation goes to: the applicant.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RatingInvitation {
+    /// The applicant's account, when they have one.
+    pub account: Option<String>,
+    pub name: String,
+    /// Where the applicant rates.
+    pub link: String,
+}
+
+fn agent_note(event: &CaseEvent) -> Option<AgentNote> {
+    let on_behalf = event.on_behalf.as_ref()?;
+    Some(AgentNote {
+        agent: event.actor.to_string(),
+        agent_name: event.actor_name.clone(),
+        applicant_name: on_behalf.applicant_name.clone(),
+        mandate: on_behalf.mandate.to_string(),
+        text: format!(
+            "由代办员 {} 代 {} 办理",
+            event.actor_name, on_behalf.applicant_name
+        ),
+        text_en: format!(
+            "by agent {} for applicant {}",
+            event.actor_name, on_behalf.applicant_name
+        ),
+    })
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -338,6 +386,8 @@ pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
 pub(crate) fn channel_of(text: Option<&str>, actor: &Actor) -> Result<Channel, ApiError> {
     let default = if actor.has_role(Role::Clerk, None) {
         "window"
+    } else if super::agents::is_agent(actor) {
+        "agent"
     } else {
         "web"
     };
@@ -347,8 +397,9 @@ pub(crate) fn channel_of(text: Option<&str>, actor: &Actor) -> Result<Channel, A
         "window" => Ok(Channel::Window),
         "kiosk" => Ok(Channel::Kiosk),
         "post" => Ok(Channel::Post),
+        "agent" => Ok(Channel::Agent),
         other => Err(invalid(format!(
-            "channel {other:?} is not web, mobile, window, kiosk or post"
+            "channel {other:?} is not web, mobile, window, kiosk, post or agent"
         ))),
     }
 }
@@ -399,10 +450,12 @@ pub(crate) fn applicant_of(
                 account: None,
             })
         }
-        (ActorKind::Staff, None) => {
-            Err(invalid("a clerk applying for someone gives the applicant"))
-        }
-        (_, Some(_)) => Err(invalid("only a clerk applies for someone else")),
+        (ActorKind::Staff, None) => Err(invalid(
+            "a clerk or an agent applying for someone gives the applicant",
+        )),
+        (_, Some(_)) => Err(invalid(
+            "only a clerk, or an agent under a mandate, applies for someone else",
+        )),
         (ActorKind::System, None) => Err(ApiError::new(
             ErrorCode::Forbidden,
             "department systems do not apply",
@@ -534,6 +587,32 @@ pub async fn submit(
             format!("there is no published item {code}"),
         ));
     };
+    let applicant = applicant_of(actor, request.applicant.as_ref())?;
+    // 帮办代办: an agent applies only under a mandate that covers this applicant and item today,
+    // for the applicant as the mandate names them.
+    match super::agents::acting_for(state, actor, &applicant.identifier, Some(&code)).await? {
+        Some(proxy) => {
+            open(
+                state,
+                &proxy.actor,
+                proxy.mandate.principal,
+                &record,
+                request,
+            )
+            .await
+        }
+        None => open(state, actor, applicant, &record, request).await,
+    }
+}
+
+/// Opens the case of an application by `actor` (an agent carrying whom they act for).
+async fn open(
+    state: &AppState,
+    actor: &Actor,
+    applicant: Applicant,
+    record: &tongban_store::model::ItemRecord,
+    request: ApplicationRequest,
+) -> Result<CaseView, ApiError> {
     let item = &record.definition;
     let lookup = state.lookup.get();
     let workflow_key = CatalogDocument::workflow_key_of(item);
@@ -554,7 +633,6 @@ pub async fn submit(
             .iter()
             .map(|(q, o)| (q.as_str(), o.as_str())),
     )?;
-    let applicant = applicant_of(actor, request.applicant.as_ref())?;
     let channel = channel_of(request.channel.as_deref(), actor)?;
     let now = state.clock.now();
     let mut form = BTreeMap::new();
@@ -960,15 +1038,34 @@ pub fn can_see(actor: &Actor, case: &Case) -> bool {
     })
 }
 
-async fn load(state: &AppState, actor: &Actor, id: &str) -> Result<Case, ApiError> {
+/// The case and the actor as they act on it: an agent comes back carrying whom they act for,
+/// after the mandate check ([`super::agents::acting_for`]), on every read and every action.
+/// Without any mandate from the applicant the agent gets 404 like anyone else; with one that
+/// does not hold (expired, revoked, another item) `no_valid_mandate` says why.
+async fn load(state: &AppState, actor: &Actor, id: &str) -> Result<(Case, Actor), ApiError> {
     let not_found = || ApiError::new(ErrorCode::CaseNotFound, format!("there is no case {id}"));
     let case = match uuid::Uuid::parse_str(id) {
         Ok(uuid) => state.store.cases.case(uuid).await?,
         Err(_) => state.store.cases.case_by_number(id).await?,
     };
-    match case {
-        Some(case) if can_see(actor, &case) => Ok(case),
-        _ => Err(not_found()),
+    let Some(case) = case else {
+        return Err(not_found());
+    };
+    if can_see(actor, &case) {
+        return Ok((case, actor.clone()));
+    }
+    match super::agents::acting_for(
+        state,
+        actor,
+        &case.applicant.identifier,
+        Some(&case.item_code),
+    )
+    .await
+    {
+        Ok(Some(proxy)) => Ok((case, proxy.actor)),
+        Ok(None) => Err(not_found()),
+        Err(error) if super::agents::is_no_mandate_at_all(&error) => Err(not_found()),
+        Err(error) => Err(error),
     }
 }
 
@@ -1003,8 +1100,19 @@ impl PinnedItems {
 
 /// The whole case as `actor` may see it. Staff reads of a person's case are logged for them.
 pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<CaseView, ApiError> {
-    let case = load(state, actor, id).await?;
-    view(state, actor, case, true).await
+    Ok(get_as(state, actor, id).await?.0)
+}
+
+/// The case view and the actor as they may act on it (an agent carrying whom they act for):
+/// pages offer the actions of that actor.
+pub async fn get_as(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<(CaseView, Actor), ApiError> {
+    let (case, acting) = load(state, actor, id).await?;
+    let view = view(state, &acting, case, true).await?;
+    Ok((view, acting))
 }
 
 async fn view(
@@ -1015,6 +1123,8 @@ async fn view(
 ) -> Result<CaseView, ApiError> {
     let now = state.clock.now();
     let own = actor.is_applicant(&case.applicant);
+    // An agent acting for the applicant sees what the applicant sees, never internal notes.
+    let for_applicant = own || actor.is_agent_for(&case.applicant);
     if log_read && !own {
         state
             .store
@@ -1048,13 +1158,34 @@ async fn view(
     let today = shanghai_date(now);
     let warning = warning_of(state, &case, today);
     let (text, text_en) = case.state.public_text();
-    let timeline = events
+    let timeline: Vec<TimelineEntry> = events
         .iter()
-        .filter(|stored| stored.public || !own || actor.kind == ActorKind::Staff)
-        .map(|stored| timeline_entry(&lookup, stored, own, case.applicant.account.as_ref()))
+        .filter(|stored| {
+            stored.public
+                || (!for_applicant && matches!(actor.kind, ActorKind::Staff | ActorKind::System))
+        })
+        .map(|stored| {
+            timeline_entry(
+                &lookup,
+                stored,
+                for_applicant,
+                case.applicant.account.as_ref(),
+            )
+        })
         .collect();
+    let agent = events
+        .iter()
+        .find(|stored| matches!(stored.event.kind, EventKind::Submitted { .. }))
+        .and_then(|stored| agent_note(&stored.event));
+    let rating_invitation = super::feedback::rateable(&case).then(|| RatingInvitation {
+        account: case.applicant.account.as_ref().map(ToString::to_string),
+        name: case.applicant.name.clone(),
+        link: format!("/cases/{}/rate", case.number),
+    });
     Ok(CaseView {
         trips,
+        agent,
+        rating_invitation,
         id: case.id.to_string(),
         number: case.number.clone(),
         version: case.version,
@@ -1140,14 +1271,16 @@ fn timeline_entry(
         // Citizens see the acting office, never a staff member's name: the department, the
         // applicant themself (an online submission), or the window.
         actor: if for_applicant {
-            match (&event.department, applicant_account) {
-                (Some(department), _) => lookup.department_name(department).to_owned(),
-                (None, Some(account)) if *account == event.actor => "本人".to_owned(),
-                (None, _) => "窗口".to_owned(),
+            match (&event.department, applicant_account, &event.on_behalf) {
+                (Some(department), _, _) => lookup.department_name(department).to_owned(),
+                (None, _, Some(_)) => format!("代办员 {}", event.actor_name),
+                (None, Some(account), None) if *account == event.actor => "本人".to_owned(),
+                (None, _, None) => "窗口".to_owned(),
             }
         } else {
             event.actor_name.clone()
         },
+        agent: agent_note(event),
         department: event
             .department
             .as_ref()
@@ -1164,11 +1297,13 @@ fn timeline_entry(
 /// Applies an action with optimistic concurrency; returns the changed case.
 pub async fn act(
     state: &AppState,
-    actor: &Actor,
+    signed_in: &Actor,
     id: &str,
     request: ActionRequest,
 ) -> Result<CaseView, ApiError> {
-    let mut case = load(state, actor, id).await?;
+    // An agent comes back carrying whom they act for, after the mandate check.
+    let (mut case, acting) = load(state, signed_in, id).await?;
+    let actor = &acting;
     if request.version != case.version {
         return Err(ApiError::new(
             ErrorCode::StaleVersion,
@@ -1405,6 +1540,14 @@ pub async fn list(
         filter.after = Some(cursor.clone());
     }
     filter.scope = scope_of(actor, filter.applicant.as_deref());
+    // An agent lists an applicant's cases under any mandate of theirs valid today.
+    if let Some(applicant) = filter.applicant.clone()
+        && super::agents::acting_for(state, actor, &applicant, None)
+            .await?
+            .is_some()
+    {
+        filter.scope.applicant = Some(applicant);
+    }
     let page: CasePage = state.store.cases.list_cases(&filter).await?;
     // Staff and department systems looking up a person are logged for that person.
     let someone_else = !matches!(actor.kind, ActorKind::Person | ActorKind::Enterprise);
@@ -1499,6 +1642,8 @@ pub async fn licences_of(
     };
     let holder = holder.as_str();
     let own = actor.identifier.as_deref() == Some(holder);
+    // An agent reads the licences of applicants who gave them a mandate, nobody else's.
+    super::agents::acting_for(state, actor, holder, None).await?;
     let staff = actor.kind == ActorKind::Staff || actor.kind == ActorKind::System;
     if !own && !staff {
         return Err(ApiError::new(

@@ -119,7 +119,7 @@ fn parse_input(
 }
 
 /// Whether the case has been handled far enough to be rated (一事一评 after the decision).
-fn rateable(case: &Case) -> bool {
+pub(crate) fn rateable(case: &Case) -> bool {
     matches!(
         case.state,
         CaseState::Decided { .. } | CaseState::Issued | CaseState::Delivered | CaseState::Rejected
@@ -169,6 +169,14 @@ pub async fn rate_case(
             format!("there is no case {number}"),
         )
     };
+    // 帮办代办: the rating belongs to the applicant; an agent never rates for them, mandate or
+    // not (checked before the case is looked up, so that nothing is learnt about it).
+    if super::agents::is_agent(actor) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "an agent does not rate on an applicant's behalf; the applicant is invited to rate",
+        ));
+    }
     let case = state
         .store
         .cases

@@ -365,10 +365,14 @@ pub async fn book(
         parse_time(&request.starts)?,
     )?;
     let applicant = booking_applicant(actor, request.applicant.as_deref())?;
-    if let Some(item) = &request.item {
-        ImplementationCode::parse(item)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidItemCode, e.to_string()))?;
-    }
+    let item = request
+        .item
+        .as_deref()
+        .map(ImplementationCode::parse)
+        .transpose()
+        .map_err(|e| ApiError::new(ErrorCode::InvalidItemCode, e.to_string()))?;
+    // 帮办代办: an agent books only for an applicant whose mandate holds (for that item, if named).
+    super::agents::acting_for(state, actor, &applicant, item.as_ref()).await?;
     let now = state.clock.now();
     let room = availability(state, &hall.key, &skill, &slot).await?;
     let appointment = Appointment::book(

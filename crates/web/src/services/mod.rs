@@ -1,6 +1,7 @@
 //! Services: what handlers call. They combine the store, the domain and the in-memory lookup
 //! into views shared by the API and the pages.
 
+pub mod agents;
 pub mod ask;
 pub mod bundle_plan;
 pub mod bundles;
@@ -8,5 +9,6 @@ pub mod cases;
 pub mod catalog;
 pub mod feedback;
 pub mod halls;
+pub mod home_visits;
 pub mod hotline;
 pub mod stats;

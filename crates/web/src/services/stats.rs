@@ -400,9 +400,14 @@ pub struct DefinitionView {
     pub definition: String,
 }
 
+/// Every figure's definition: those computed from the rollups, and agent coverage, computed
+/// from the agent register (`GET /api/v1/stats/agent-coverage`).
 pub fn definitions() -> Vec<DefinitionView> {
     CATALOGUE
         .iter()
+        .chain(std::iter::once(
+            &tongban_domain::agents::COVERAGE_DEFINITION,
+        ))
         .map(|d| DefinitionView {
             code: d.code.into(),
             name_zh: d.name_zh.into(),

@@ -41,7 +41,7 @@ const LIU_YANG: &str = "990103197512080012";
 /// The credit code of city-health (示范市卫生健康委员会).
 const CITY_HEALTH_CODE: &str = "11990100004213675N";
 
-const PDF: &[u8] =
+pub(crate) const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 const PNG: &[u8] = &[
     0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0,
@@ -135,7 +135,7 @@ impl TestApp {
     }
 
     /// Moves the clock by whole days.
-    fn advance_days(&self, days: i64) {
+    pub(crate) fn advance_days(&self, days: i64) {
         self.clock.advance_seconds(days * 24 * 3600);
     }
 
@@ -212,6 +212,11 @@ impl TestApp {
 
     pub(crate) async fn post(&self, account: &str, path: &str, body: Value) -> Reply {
         self.request(Method::POST, path, Some(account), Some(body))
+            .await
+    }
+
+    pub(crate) async fn put(&self, account: &str, path: &str, body: Value) -> Reply {
+        self.request(Method::PUT, path, Some(account), Some(body))
             .await
     }
 
@@ -347,7 +352,7 @@ fn upload_input(code: &str, key: &str) -> Value {
 // Applications used by the tests
 
 /// A complete birth-certificate application by the father 张伟 (materials uploaded).
-async fn birth_application(app: &TestApp, account: &str) -> Value {
+pub(crate) async fn birth_application(app: &TestApp, account: &str) -> Value {
     let pdf = app.upload(account, PDF).await;
     let png = app.upload(account, PNG).await;
     json!({

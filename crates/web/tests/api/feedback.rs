@@ -194,6 +194,7 @@ async fn decided_case(app: &App2) -> Result<String, Box<dyn std::error::Error>> 
             actor: AccountName::parse("citizen")?,
             actor_name: "张伟".into(),
             department: None,
+            on_behalf: None,
             kind: EventKind::Submitted {
                 channel: Channel::Web,
             },
@@ -203,6 +204,7 @@ async fn decided_case(app: &App2) -> Result<String, Box<dyn std::error::Error>> 
             actor: clerk,
             actor_name: "李娜".into(),
             department: None,
+            on_behalf: None,
             kind: EventKind::Decided {
                 granted: true,
                 opinion: "准予".into(),
