@@ -69,7 +69,7 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
     println!("tongban is running at http://{address}/");
     if args.demo {
         println!(
-            "demo accounts (password: tongban-demo): citizen, citizen2, enterprise, clerk, approver, chief, agent, operator, dispatcher, handler, admin"
+            "demo accounts (password: tongban-demo): citizen, citizen2, citizen3, enterprise, clerk, approver, chief, agent, agent2, agent3, operator, dispatcher, handler, admin, supervisor"
         );
     }
     // Connect info gives handlers the client address (the sign-in throttle counts per address).
