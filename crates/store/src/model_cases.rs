@@ -147,3 +147,15 @@ pub struct CasePage {
     /// Pass as `after` for the next page; none at the end.
     pub next: Option<String>,
 }
+
+/// A posting of a case's result in the tracking index (see [`crate::ports::CaseStore::shipped_cases`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShippedCase {
+    pub case_id: uuid::Uuid,
+    /// Its position among the case's postings, from 0.
+    pub seq: u32,
+    /// The applicant's ID number or credit code.
+    pub applicant: String,
+    /// The posting's status when it was last written (`shipped`, `picked_up`, …).
+    pub status: String,
+}

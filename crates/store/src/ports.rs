@@ -113,6 +113,13 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
         &self,
         filter: &crate::model::CaseFilter,
     ) -> Result<crate::model::CasePage, StoreError>;
+    /// The cases posted under a carrier's tracking number (any of their postings, the current or
+    /// an earlier one), oldest posting first.
+    async fn shipped_cases(
+        &self,
+        carrier: &str,
+        tracking_number: &str,
+    ) -> Result<Vec<crate::model::ShippedCase>, StoreError>;
     async fn licence(
         &self,
         identifier: &str,

@@ -1291,6 +1291,7 @@ mod cases {
             licence: None,
             closed_at: None,
             parent: None,
+            shipments: Vec::new(),
         }
     }
 
@@ -2434,5 +2435,7 @@ mod halls {
         Ok(())
     }
 }
+#[path = "conformance/delivery.rs"]
+mod delivery;
 #[path = "conformance/feedback.rs"]
 mod feedback;

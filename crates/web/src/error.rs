@@ -54,6 +54,14 @@ pub enum ErrorCode {
     RectificationNotFound,
     InvalidTicket,
     InvalidStatsQuery,
+    /// Delivery (SPEC C5): carriers, tracking numbers and reports, pickup codes.
+    UnknownCarrier,
+    InvalidTrackingNumber,
+    TrackingNumberInUse,
+    ShipmentNotFound,
+    IllegalShipmentStatus,
+    InvalidTrackingEvent,
+    WrongPickupCode,
 }
 
 impl ErrorCode {
@@ -107,6 +115,15 @@ impl ErrorCode {
             ErrorCode::RectificationNotFound => ("rectification_not_found", StatusCode::NOT_FOUND),
             ErrorCode::InvalidTicket => ("invalid_ticket", StatusCode::BAD_REQUEST),
             ErrorCode::InvalidStatsQuery => ("invalid_stats_query", StatusCode::BAD_REQUEST),
+            ErrorCode::UnknownCarrier => ("unknown_carrier", StatusCode::BAD_REQUEST),
+            ErrorCode::InvalidTrackingNumber => {
+                ("invalid_tracking_number", StatusCode::BAD_REQUEST)
+            }
+            ErrorCode::TrackingNumberInUse => ("tracking_number_in_use", StatusCode::CONFLICT),
+            ErrorCode::ShipmentNotFound => ("shipment_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::IllegalShipmentStatus => ("illegal_shipment_status", StatusCode::CONFLICT),
+            ErrorCode::InvalidTrackingEvent => ("invalid_tracking_event", StatusCode::BAD_REQUEST),
+            ErrorCode::WrongPickupCode => ("wrong_pickup_code", StatusCode::UNPROCESSABLE_ENTITY),
         }
     }
 
@@ -187,11 +204,29 @@ impl From<tongban_domain::cases::CaseError> for ApiError {
             CaseError::Invalid(_) => ErrorCode::InvalidAction,
             CaseError::StaleVersion { .. } => ErrorCode::StaleVersion,
             CaseError::Calendar(_) => ErrorCode::CalendarYearNotLoaded,
+            CaseError::Delivery(delivery) => return delivery.clone().into(),
             CaseError::InvalidApplication(problems) => {
                 return ApiError::new(ErrorCode::InvalidApplication, error.to_string())
                     .with_details(serde_json::json!({ "problems": problems }));
             }
         };
+        ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<tongban_domain::cases::delivery::DeliveryError> for ApiError {
+    fn from(error: tongban_domain::cases::delivery::DeliveryError) -> ApiError {
+        use tongban_domain::cases::delivery::DeliveryError;
+        let code = match &error {
+            DeliveryError::UnknownCarrier(_) => ErrorCode::UnknownCarrier,
+            DeliveryError::InvalidTrackingNumber { .. } => ErrorCode::InvalidTrackingNumber,
+            DeliveryError::IllegalStatus { .. } => ErrorCode::IllegalShipmentStatus,
+            DeliveryError::UnknownStatus(_) | DeliveryError::InvalidEvent(_) => {
+                ErrorCode::InvalidTrackingEvent
+            }
+            DeliveryError::WrongPickupCode => ErrorCode::WrongPickupCode,
+        };
+        debug_assert_eq!(code.as_str(), error.code(), "one code in both tables");
         ApiError::new(code, error.to_string())
     }
 }
@@ -274,6 +309,13 @@ mod tests {
             ErrorCode::RectificationNotFound,
             ErrorCode::InvalidTicket,
             ErrorCode::InvalidStatsQuery,
+            ErrorCode::UnknownCarrier,
+            ErrorCode::InvalidTrackingNumber,
+            ErrorCode::TrackingNumberInUse,
+            ErrorCode::ShipmentNotFound,
+            ErrorCode::IllegalShipmentStatus,
+            ErrorCode::InvalidTrackingEvent,
+            ErrorCode::WrongPickupCode,
         ];
         let mut seen = std::collections::BTreeSet::new();
         for code in all {

@@ -17,6 +17,8 @@ mod bundle_applications;
 mod bundles;
 #[path = "api/cases.rs"]
 mod cases;
+#[path = "api/delivery.rs"]
+mod delivery;
 #[path = "api/errors.rs"]
 mod errors;
 #[path = "api/feedback.rs"]

@@ -11,7 +11,7 @@ mod case_sql {
     use crate::error::StoreError;
     use crate::model::{
         AuditEntry, CaseFilter, CaseOrder, CasePage, CaseSummary, CaseWrite, DataAccess,
-        OutboxMessage, StoredEvent,
+        OutboxMessage, ShippedCase, StoredEvent,
     };
     use crate::ports::CaseStore;
     use crate::{from_micros, new_id, to_micros};
@@ -91,6 +91,35 @@ mod case_sql {
             .execute(&mut *conn)
             .await?;
         }
+        Ok(())
+    }
+
+    /// Keeps the tracking index (`case_shipments`) in step with the case's current shipment:
+    /// earlier postings keep the row they got while they were current.
+    async fn write_shipment(conn: &mut Conn, case: &Case) -> Result<(), StoreError> {
+        let Some(shipment) = case.shipment() else {
+            return Ok(());
+        };
+        let seq = i32::try_from(case.shipments.len() - 1).unwrap_or(i32::MAX);
+        let updated_at = shipment
+            .events
+            .last()
+            .map_or(shipment.shipped_at, |e| e.recorded_at);
+        sqlx::query(
+            "INSERT INTO case_shipments (case_id, seq, carrier, tracking_number, applicant_identifier, \
+             status, shipped_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (case_id, seq) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+        )
+        .bind(case.id)
+        .bind(seq)
+        .bind(shipment.carrier.code())
+        .bind(shipment.tracking_number.as_str())
+        .bind(&case.applicant.identifier)
+        .bind(shipment.status.code())
+        .bind(to_micros(shipment.shipped_at))
+        .bind(to_micros(updated_at))
+        .execute(&mut *conn)
+        .await?;
         Ok(())
     }
 
@@ -496,6 +525,7 @@ mod case_sql {
                         write_co_departments(conn, &case).await?;
                     }
                     insert_events(conn, case.id, case.version, &write.events).await?;
+                    write_shipment(conn, &case).await?;
                     super::stats_sql::record_case(conn, &case, &write.events).await?;
                     insert_side_effects(conn, &write).await
                 })
@@ -574,6 +604,32 @@ mod case_sql {
                 cases,
                 next: if more { next } else { None },
             })
+        }
+
+        async fn shipped_cases(
+            &self,
+            carrier: &str,
+            tracking_number: &str,
+        ) -> Result<Vec<ShippedCase>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT case_id, seq, applicant_identifier, status FROM case_shipments \
+                 WHERE carrier = $1 AND tracking_number = $2 ORDER BY shipped_at, case_id",
+            )
+            .bind(carrier)
+            .bind(tracking_number)
+            .fetch_all(&self.read)
+            .await?;
+            let mut cases = Vec::with_capacity(rows.len());
+            for row in rows {
+                let seq: i32 = row.try_get("seq")?;
+                cases.push(ShippedCase {
+                    case_id: row.try_get("case_id")?,
+                    seq: u32::try_from(seq).map_err(StoreError::corrupt)?,
+                    applicant: row.try_get("applicant_identifier")?,
+                    status: row.try_get("status")?,
+                });
+            }
+            Ok(cases)
         }
 
         async fn licence(&self, identifier: &str) -> Result<Option<Licence>, StoreError> {

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use tongban_domain::cases::Actor;
 use tongban_domain::cases::bundle_case::{plan_children, prerequisite_licences};
+use tongban_domain::cases::delivery::Postage;
 use tongban_domain::catalog::item::{Deferral, Requirement};
 use tongban_domain::catalog::{Answers, BundleDefinition, ItemDefinition, Question};
 use tongban_domain::ids::ImplementationCode;
@@ -120,6 +121,9 @@ pub struct BundlePlan {
     pub materials: Vec<PlanMaterial>,
     pub reductions: PlanReductions,
     pub prefill_consent: bool,
+    /// Who pays for posting the results (one parcel for all of them): free when any selected
+    /// member posts its result free.
+    pub postage: super::delivery::PostageView,
 }
 
 fn question_entries(
@@ -428,6 +432,7 @@ pub async fn plan(
         members,
         form,
         materials,
+        postage: Postage::for_bundle(selected.iter().copied()).into(),
         reductions: PlanReductions {
             fields_before: reductions.fields_before,
             fields_after: reductions.fields_after,

@@ -19,6 +19,7 @@ use tongban_domain::cases::application::{Application, open_case};
 use tongban_domain::cases::bundle_case::{
     BundleCase, BundleEvent, BundleEventKind, BundleState, ChildStatus, plan_children,
 };
+use tongban_domain::cases::delivery::Postage;
 use tongban_domain::cases::lifecycle::Context;
 use tongban_domain::cases::{Actor, ActorKind, Case, CaseError, CaseMaterial, Provision};
 use tongban_domain::catalog::{
@@ -519,7 +520,11 @@ pub async fn submit(
         answers: request.answers.clone(),
         form,
         materials,
-        delivery: delivery_of(state, &request.delivery)?,
+        delivery: delivery_of(
+            state,
+            &request.delivery,
+            Postage::for_bundle(items.values().copied()),
+        )?,
         submitted_by: actor.clone(),
         state: BundleState::InProgress,
         children,

@@ -10,6 +10,7 @@ use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 use tongban_domain::calendar::shanghai_date;
 use tongban_domain::cases::application::{Application, open_case};
+use tongban_domain::cases::delivery::{Carrier, Postage, TrackingNumber};
 use tongban_domain::cases::lifecycle::{Command, Context};
 use tongban_domain::cases::{
     Actor, ActorKind, Applicant, ApplicantKind, Case, CaseError, CaseEvent, CaseMaterial,
@@ -238,6 +239,9 @@ pub struct CaseView {
     pub licence: Option<Licence>,
     /// Visits (check-ins at a hall) counted for this case: its real trips (到现场次数).
     pub trips: u32,
+    /// How the result reaches the applicant: postage, pickup code (the applicant only) and the
+    /// tracking timeline of a posted result.
+    pub delivery: super::delivery::DeliveryView,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -416,7 +420,13 @@ fn pickup_code() -> String {
     format!("{number:06}")
 }
 
-pub(crate) fn delivery_of(state: &AppState, input: &DeliveryInput) -> Result<Delivery, ApiError> {
+/// The delivery an application asks for. The postage of a posted result is the policy of the
+/// item (or bundle) applied for, never the applicant's say.
+pub(crate) fn delivery_of(
+    state: &AppState,
+    input: &DeliveryInput,
+    postage: Postage,
+) -> Result<Delivery, ApiError> {
     match input.method.as_str() {
         "collect" => {
             let hall = input
@@ -436,6 +446,7 @@ pub(crate) fn delivery_of(state: &AppState, input: &DeliveryInput) -> Result<Del
             recipient: input.recipient.clone().unwrap_or_default(),
             phone: input.phone.clone().unwrap_or_default(),
             address: input.address.clone().unwrap_or_default(),
+            postage,
         }),
         other => Err(invalid(format!(
             "delivery method {other:?} is not collect or post"
@@ -582,7 +593,7 @@ pub async fn submit(
         answers,
         form,
         materials,
-        delivery: delivery_of(state, &request.delivery)?,
+        delivery: delivery_of(state, &request.delivery, Postage::for_item(item))?,
     };
     let context = Context {
         actor,
@@ -1047,8 +1058,14 @@ async fn view(
         .map(|stored| timeline_entry(&lookup, stored, own, case.applicant.account.as_ref()))
         .collect();
     let trips = state.store.halls.case_trips(case.id).await?;
+    let delivery = super::delivery::delivery_view(&lookup, &case, own);
+    let mut case = case;
+    if !own {
+        super::delivery::without_pickup_code(&mut case);
+    }
     Ok(CaseView {
         trips,
+        delivery,
         id: case.id.to_string(),
         number: case.number.clone(),
         version: case.version,
@@ -1184,7 +1201,11 @@ pub async fn act(
     };
     if matches!(
         command,
-        Command::Accept { .. } | Command::Resubmit { .. } | Command::SupplyMaterial { .. }
+        Command::Accept { .. }
+            | Command::Resubmit { .. }
+            | Command::SupplyMaterial { .. }
+            | Command::Ship { .. }
+            | Command::CollectInstead { .. }
     ) {
         // An illegal or forbidden action is refused as such before its materials are looked at.
         if let Err(error @ (CaseError::IllegalTransition { .. } | CaseError::Forbidden(_))) =
@@ -1249,9 +1270,32 @@ pub async fn act(
                 format!("there is no department {department}"),
             ));
         }
+        Command::CollectInstead {
+            hall,
+            pickup_code: code,
+        } => {
+            if state.lookup.get().hall(hall).is_none() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidAction,
+                    format!("there is no hall {hall}"),
+                ));
+            }
+            // The code is minted here, like the first one; one sent by the client is never taken.
+            *code = pickup_code();
+        }
+        Command::Ship {
+            carrier,
+            tracking_number,
+        } => {
+            check_tracking_number_free(state, &case, *carrier, tracking_number).await?;
+        }
         _ => {}
     }
     let outcome = apply(&case, &command, &context)?;
+    if outcome.case.version == case.version {
+        // Nothing changed (a carrier's report recorded before): nothing to store.
+        return view(state, actor, outcome.case, false).await;
+    }
     let write = CaseWrite {
         outbox: outbox_for(&outcome.case, &outcome.events),
         audit: audit_for(actor, &outcome.case, command.name(), now),
@@ -1268,6 +1312,34 @@ pub async fn act(
         super::halls::link_window_case(state, actor, &outcome.case).await?;
     }
     view(state, actor, outcome.case, false).await
+}
+
+/// A tracking number names one parcel: it may carry several results of one applicant (一窗出件),
+/// never another applicant's. A number that does not parse is left to the domain's check.
+async fn check_tracking_number_free(
+    state: &AppState,
+    case: &Case,
+    carrier: Carrier,
+    tracking_number: &str,
+) -> Result<(), ApiError> {
+    let Ok(number) = TrackingNumber::parse(carrier, tracking_number) else {
+        return Ok(());
+    };
+    let shipped = state
+        .store
+        .cases
+        .shipped_cases(carrier.code(), number.as_str())
+        .await?;
+    if shipped
+        .iter()
+        .any(|other| other.case_id != case.id && other.applicant != case.applicant.identifier)
+    {
+        return Err(ApiError::new(
+            ErrorCode::TrackingNumberInUse,
+            format!("{carrier} {number} is the parcel of another applicant"),
+        ));
+    }
+    Ok(())
 }
 
 async fn pinned_item(state: &AppState, case: &Case) -> Result<Arc<ItemDefinition>, ApiError> {

@@ -6,6 +6,7 @@ pub mod bundle_plan;
 pub mod bundles;
 pub mod cases;
 pub mod catalog;
+pub mod delivery;
 pub mod feedback;
 pub mod halls;
 pub mod hotline;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tongban_domain::clock::Clock;
 use tongban_domain::org::Role;
 
-use crate::cases::TestApp;
+use crate::cases::{TestApp, granted_birth_case};
 use crate::support::demo;
 
 /// Reading JSON in helpers: panics name the value (helpers are not test functions, so the
@@ -422,19 +422,7 @@ async fn the_birth_certificate_issued_in_the_bundle_replaces_the_material_of_reg
         .await
         .expect(200, "certificate case");
     case = app.act("clerk", &case, json!({ "action": "accept" })).await;
-    case = app
-        .act("approver", &case, json!({ "action": "approve" }))
-        .await;
-    case = app
-        .act("approver", &case, json!({ "action": "approve" }))
-        .await;
-    case = app
-        .act(
-            "chief-health",
-            &case,
-            json!({ "action": "decide", "granted": true, "opinion": "准予" }),
-        )
-        .await;
+    case = granted_birth_case(&app, case).await;
     let parent = bundle_case_of(&app, "citizen", &id).await;
     assert_eq!(child(&parent, BIRTH_REGISTRATION)["status"], "waiting");
     let issued = app.act("clerk", &case, json!({ "action": "issue" })).await;
