@@ -349,6 +349,12 @@ test('once-only: applying for 出生登记, the citizen may use the birth certif
   const useLicence = material.locator('input[type=radio][value^="licence:"]');
   assert.equal(await useLicence.count(), 1, 'the licence held is offered instead of an upload (免提交)');
   assert.match(await material.innerText(), /出生医学证明/);
+  // The mother's ID card that the clerk checked for the birth certificate stays verified for the police.
+  const card = page.locator('ol#apply-materials > li[data-code=mother_id_card]');
+  const checkedCopy = card.locator('input[type=radio][value^="verified:"]');
+  assert.equal(await checkedCopy.count(), 1, 'the copy checked by the first office is offered (免提交)');
+  assert.ok(await checkedCopy.isChecked(), 'and chosen: it is not asked again');
+  assert.match(await card.innerText(), /已由示范市政务服务中心核验/);
 });
 
 test('a clerk applies at the window for the applicant, with paper materials checked', async () => {

@@ -120,6 +120,21 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
         carrier: &str,
         tracking_number: &str,
     ) -> Result<Vec<crate::model::ShippedCase>, StoreError>;
+    /// Every verified document of a holder (valid, expired and revoked), newest check first.
+    async fn verified_documents(
+        &self,
+        holder: &str,
+    ) -> Result<Vec<tongban_domain::cases::verified::VerifiedDocument>, StoreError>;
+    async fn verified_document(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<tongban_domain::cases::verified::VerifiedDocument>, StoreError>;
+    /// Revokes a verified document; false when there is no unrevoked document with this id.
+    async fn revoke_verified_document(
+        &self,
+        id: uuid::Uuid,
+        revocation: tongban_domain::cases::verified::Revocation,
+    ) -> Result<bool, StoreError>;
     async fn licence(
         &self,
         identifier: &str,

@@ -1325,6 +1325,8 @@ mod cases {
             events,
             outbox,
             licence: None,
+            documents: Vec::new(),
+            revoked: Vec::new(),
             audit: vec![AuditEntry {
                 id: uuid::Uuid::now_v7(),
                 at,
@@ -2439,3 +2441,5 @@ mod halls {
 mod delivery;
 #[path = "conformance/feedback.rs"]
 mod feedback;
+#[path = "conformance/verified.rs"]
+mod verified;

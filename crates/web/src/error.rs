@@ -62,6 +62,8 @@ pub enum ErrorCode {
     IllegalShipmentStatus,
     InvalidTrackingEvent,
     WrongPickupCode,
+    /// Verified documents (once-only).
+    VerifiedDocumentNotFound,
 }
 
 impl ErrorCode {
@@ -124,6 +126,9 @@ impl ErrorCode {
             ErrorCode::IllegalShipmentStatus => ("illegal_shipment_status", StatusCode::CONFLICT),
             ErrorCode::InvalidTrackingEvent => ("invalid_tracking_event", StatusCode::BAD_REQUEST),
             ErrorCode::WrongPickupCode => ("wrong_pickup_code", StatusCode::UNPROCESSABLE_ENTITY),
+            ErrorCode::VerifiedDocumentNotFound => {
+                ("verified_document_not_found", StatusCode::NOT_FOUND)
+            }
         }
     }
 
@@ -316,6 +321,7 @@ mod tests {
             ErrorCode::IllegalShipmentStatus,
             ErrorCode::InvalidTrackingEvent,
             ErrorCode::WrongPickupCode,
+            ErrorCode::VerifiedDocumentNotFound,
         ];
         let mut seen = std::collections::BTreeSet::new();
         for code in all {

@@ -33,5 +33,7 @@ mod openapi;
 mod pages;
 #[path = "api/snapshots.rs"]
 mod snapshots;
+#[path = "api/verified_documents.rs"]
+mod verified_documents;
 #[path = "api/webhooks.rs"]
 mod webhooks;

@@ -25,6 +25,7 @@ pub mod deadline;
 pub mod delivery;
 pub mod lifecycle;
 pub mod process;
+pub mod verified;
 
 use std::collections::BTreeMap;
 
@@ -204,6 +205,16 @@ pub enum Provision {
     Tolerated { due: Date },
     /// Handed in on paper at a window and checked by the clerk.
     Paper,
+    /// 免提交: a copy of the same material that a clerk checked for an earlier case of the
+    /// applicant, still valid ([`verified::VerifiedDocument`]).
+    VerifiedDocument {
+        document: uuid::Uuid,
+        /// The 办件编号 it was checked for.
+        source_case: String,
+        /// Who checked it (a hall or department), as the applicant and the next office read it.
+        verified_by: String,
+        valid_until: Date,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3178,3 +3178,141 @@ impl World {
         self.step(&case, &a.clerk, on(3, 9), Command::Issue { licence: None })
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Verified documents (once-only, SPEC C3)
+// ---------------------------------------------------------------------------------------------
+
+/// A demo item whose materials are the standard case's: the form (a blank template), the ID
+/// card (default validity) and the fire opinion (6 months).
+fn item_of_standard_case() -> crate::catalog::ItemDefinition {
+    let mut item: crate::catalog::ItemDefinition = toml::from_str(include_str!(
+        "../../../../data/demo/catalog/items/funeral-subsidy.toml"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let template = item.materials[0].clone();
+    let with = |code: &str, blank: Option<&str>, months: Option<u32>| {
+        let mut material = template.clone();
+        material.code = self::material(code);
+        material.name = format!("{code} 名称");
+        material.template = blank.map(str::to_owned);
+        material.verified_for_months = months;
+        material
+    };
+    item.materials = vec![
+        with(FORM, Some("申请表.docx"), None),
+        with(ID_CARD, None, None),
+        with(FIRE_OPINION, None, Some(6)),
+    ];
+    item
+}
+
+#[test]
+fn a_clerks_check_makes_the_handed_in_copies_verified_documents() {
+    let w = world();
+    let case = standard_case();
+    let item = item_of_standard_case();
+    let now = on(3, 2);
+    let mut n = 0;
+    let documents = verified::checked_by_clerk(&case, &item, &w.actors.clerk, now, |_| {
+        n += 1;
+        uuid::Uuid::from_u128(n)
+    });
+    let found: Vec<(&str, Date)> = documents
+        .iter()
+        .map(|d| (d.material.as_str(), d.valid_until))
+        .collect();
+    // The filled-in form is not reused; the ID card for a year, the fire opinion for 6 months.
+    assert_eq!(
+        found,
+        [
+            (ID_CARD, date(2027, 3, 2)),
+            (FIRE_OPINION, date(2026, 9, 2))
+        ]
+    );
+    let card = &documents[0];
+    assert_eq!(card.holder, APPLICANT_ID);
+    assert_eq!(card.source_case, case.id);
+    assert_eq!(card.department, department(MARKET));
+    assert_eq!(card.hall, Some(hall(HALL)));
+    assert_eq!(card.verified_by, account("clerk"));
+    assert_eq!(card.copy, verified::CheckedCopy::Paper);
+    assert_eq!(
+        card.status_on(date(2027, 3, 2)),
+        verified::DocumentStatus::Valid
+    );
+    assert_eq!(
+        card.status_on(date(2027, 3, 3)),
+        verified::DocumentStatus::Expired
+    );
+    // Nobody but a clerk checks copies.
+    for actor in [&w.actors.approver, &w.actors.applicant, &w.actors.system] {
+        assert!(
+            verified::checked_by_clerk(&case, &item, actor, now, |_| uuid::Uuid::nil()).is_empty()
+        );
+    }
+}
+
+#[test]
+fn licences_commitments_promises_and_references_are_not_checked_copies() {
+    let w = world();
+    let mut case = standard_case();
+    let item = item_of_standard_case();
+    case.materials = vec![
+        CaseMaterial {
+            code: material(ID_CARD),
+            name: String::new(),
+            provision: Provision::Licence { licence: licence() },
+        },
+        CaseMaterial {
+            code: material(FIRE_OPINION),
+            name: String::new(),
+            provision: Provision::VerifiedDocument {
+                document: uuid::Uuid::nil(),
+                source_case: "earlier".to_owned(),
+                verified_by: "示范市政务服务中心".to_owned(),
+                valid_until: date(2026, 9, 1),
+            },
+        },
+    ];
+    let documents = verified::checked_by_clerk(&case, &item, &w.actors.clerk, on(3, 2), |_| {
+        uuid::Uuid::nil()
+    });
+    assert_eq!(documents, []);
+}
+
+#[test]
+fn the_newest_valid_unrevoked_document_of_the_holder_replaces_the_material() {
+    let w = world();
+    let item = item_of_standard_case();
+    let mut n = 0;
+    let mut id = |_: &MaterialCode| {
+        n += 1;
+        uuid::Uuid::from_u128(n)
+    };
+    let older =
+        verified::checked_by_clerk(&standard_case(), &item, &w.actors.clerk, on(3, 2), &mut id);
+    let newer =
+        verified::checked_by_clerk(&standard_case(), &item, &w.actors.clerk, on(3, 5), &mut id);
+    let mut all: Vec<_> = older.into_iter().chain(newer).collect();
+    let card = material(ID_CARD);
+    let best = verified::best_for(&all, &card, APPLICANT_ID, date(2026, 4, 1));
+    assert_eq!(best.map(|d| d.verified_at), Some(on(3, 5)));
+    assert!(verified::best_for(&all, &card, "11010519491231002X", date(2026, 4, 1)).is_none());
+    // Revoked: the older one is offered again; after its end, nothing.
+    for document in all.iter_mut().filter(|d| d.verified_at == on(3, 5)) {
+        document.revoked = Some(verified::Revocation {
+            at: on(3, 6),
+            reason: "补正".to_owned(),
+        });
+    }
+    let best = verified::best_for(&all, &card, APPLICANT_ID, date(2026, 4, 1));
+    assert_eq!(best.map(|d| d.verified_at), Some(on(3, 2)));
+    assert!(verified::best_for(&all, &card, APPLICANT_ID, date(2027, 3, 3)).is_none());
+    let provision = best.map(|d| d.as_provision("示范市政务服务中心"));
+    assert!(matches!(
+        provision,
+        Some(Provision::VerifiedDocument { valid_until, ref verified_by, .. })
+            if valid_until == date(2027, 3, 2) && verified_by == "示范市政务服务中心"
+    ));
+}

@@ -4,6 +4,7 @@ mod case_sql {
     use sqlx::types::Json;
     use sqlx::{QueryBuilder, Row};
     use tongban_domain::calendar::shanghai_date;
+    use tongban_domain::cases::verified::{Revocation, VerifiedDocument};
     use tongban_domain::cases::{Case, CaseEvent, EventKind};
     use tongban_domain::licences::Licence;
 
@@ -141,6 +142,7 @@ mod case_sql {
         if let Some(licence) = &write.licence {
             insert_licence(conn, licence).await?;
         }
+        super::document_sql::write(conn, write).await?;
         insert_logs(conn, &write.audit, &write.access).await
     }
 
@@ -630,6 +632,31 @@ mod case_sql {
                 });
             }
             Ok(cases)
+        }
+
+        async fn verified_documents(
+            &self,
+            holder: &str,
+        ) -> Result<Vec<VerifiedDocument>, StoreError> {
+            super::document_sql::of_holder(&self.read, holder).await
+        }
+
+        async fn verified_document(
+            &self,
+            id: uuid::Uuid,
+        ) -> Result<Option<VerifiedDocument>, StoreError> {
+            super::document_sql::one(&self.read, id).await
+        }
+
+        async fn revoke_verified_document(
+            &self,
+            id: uuid::Uuid,
+            revocation: Revocation,
+        ) -> Result<bool, StoreError> {
+            self.write(move |conn| {
+                Box::pin(async move { super::document_sql::revoke(conn, id, &revocation).await })
+            })
+            .await
         }
 
         async fn licence(&self, identifier: &str) -> Result<Option<Licence>, StoreError> {

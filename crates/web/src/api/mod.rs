@@ -6,6 +6,7 @@ pub mod bundle_cases;
 pub mod cases;
 pub mod catalog;
 pub mod delivery;
+pub mod documents;
 pub mod feedback;
 pub mod halls;
 pub mod hotline;
@@ -50,6 +51,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(cases::router())
         .merge(bundle_cases::router())
         .merge(delivery::router())
+        .merge(documents::router())
         .merge(halls::router())
         .merge(feedback::router())
         .merge(hotline::router())

@@ -194,6 +194,7 @@ async fn apply_submit(
     let materials: Vec<MaterialInput> = stored
         .into_iter()
         .map(|(code, upload)| MaterialInput {
+            document: None,
             code,
             provided_as: "upload".to_owned(),
             upload: Some(upload.key),

@@ -387,6 +387,14 @@ struct LicenceOption {
     selected: bool,
 }
 
+/// A verified document offered for a material (已核验材料免提交).
+struct DocumentOption {
+    id: String,
+    /// 已由 X 核验(有效期至 …).
+    label: String,
+    selected: bool,
+}
+
 /// A material of the application: upload, a licence held (免提交), or a commitment (告知承诺).
 struct MaterialChoice {
     code: String,
@@ -400,7 +408,8 @@ struct MaterialChoice {
     committed: bool,
     paper: bool,
     licences: Vec<LicenceOption>,
-    /// `upload` or `licence:<identifier>`.
+    documents: Vec<DocumentOption>,
+    /// `upload`, `licence:<identifier>` or `verified:<document id>`.
     choice: String,
     /// A file already stored on an earlier try (its key and name), so it is not asked again.
     uploaded_key: String,
@@ -556,6 +565,18 @@ async fn apply_page(
         (Some(holder), true) => service::licences_of(state, actor, holder).await?,
         _ => Vec::new(),
     };
+    // Copies of these materials that a clerk checked for an earlier case (once-only).
+    let codes: Vec<MaterialCode> = item
+        .materials
+        .iter()
+        .filter_map(|m| MaterialCode::parse(&m.code).ok())
+        .collect();
+    let verified = match (&holder, ready) {
+        (Some(holder), true) => {
+            crate::services::documents::offered(state, actor, holder, &codes).await?
+        }
+        _ => Vec::new(),
+    };
     let lookup = state.lookup.get();
     let today = shanghai_date(state.clock.now());
     let fields = item
@@ -631,6 +652,32 @@ async fn apply_page(
                         == Some(format!("licence:{}", licence.identifier).as_str()),
                 })
                 .collect();
+            // A checked copy is the default: the material is not asked again.
+            let choice = values
+                .choices
+                .get(&material.code)
+                .cloned()
+                .unwrap_or_else(|| {
+                    verified
+                        .iter()
+                        .find(|d| d.material.as_str() == material.code)
+                        .map_or_else(|| "upload".to_owned(), |d| format!("verified:{}", d.id))
+                });
+            let documents = verified
+                .iter()
+                .filter(|d| d.material.as_str() == material.code)
+                .map(|document| DocumentOption {
+                    id: document.id.to_string(),
+                    label: format!(
+                        "{}{}{}{}",
+                        lang.pick("已由", "checked by "),
+                        crate::services::documents::office_of(&lookup, document),
+                        lang.pick("核验,有效期至", ", valid until "),
+                        document.valid_until
+                    ),
+                    selected: choice == format!("verified:{}", document.id),
+                })
+                .collect();
             let (uploaded_key, uploaded_name) = values
                 .uploaded
                 .get(&material.code)
@@ -648,11 +695,8 @@ async fn apply_page(
                 committed: values.committed.contains(&material.code),
                 paper: values.paper.contains(&material.code),
                 licences: held,
-                choice: values
-                    .choices
-                    .get(&material.code)
-                    .cloned()
-                    .unwrap_or_else(|| "upload".to_owned()),
+                documents,
+                choice,
                 uploaded_key,
                 uploaded_name,
             }
@@ -796,6 +840,7 @@ async fn apply_submit(
                 file_name: None,
                 licence: None,
                 commitment: Some(commitment_text(&material.name)),
+                document: None,
             });
             continue;
         }
@@ -808,6 +853,7 @@ async fn apply_submit(
                 file_name: None,
                 licence: None,
                 commitment: None,
+                document: None,
             });
             continue;
         }
@@ -820,6 +866,19 @@ async fn apply_submit(
                 file_name: None,
                 licence: Some(licence.to_owned()),
                 commitment: None,
+                document: None,
+            });
+            continue;
+        }
+        if let Some(document) = choice.strip_prefix("verified:") {
+            materials.push(MaterialInput {
+                code: code.clone(),
+                provided_as: "verified_document".to_owned(),
+                upload: None,
+                file_name: None,
+                licence: None,
+                commitment: None,
+                document: Some(document.to_owned()),
             });
             continue;
         }
@@ -831,6 +890,7 @@ async fn apply_submit(
                 file_name: Some(file_name.clone()).filter(|n| !n.is_empty()),
                 licence: None,
                 commitment: None,
+                document: None,
             });
         }
     }
@@ -1690,6 +1750,21 @@ fn provision_text(lang: Lang, provision: &Provision) -> (String, String) {
             lang.pick("窗口核验纸质材料", "Paper, checked at the window")
                 .to_owned(),
             String::new(),
+        ),
+        Provision::VerifiedDocument {
+            source_case,
+            verified_by,
+            valid_until,
+            ..
+        } => (
+            lang.pick("已核验材料免提交", "Already checked: not asked again")
+                .to_owned(),
+            format!(
+                "{}{verified_by}{}{source_case}{}{valid_until}",
+                lang.pick("已由", "checked by "),
+                lang.pick("核验(办件 ", " for case "),
+                lang.pick(",有效期至 ", ", valid until "),
+            ) + lang.pick(")", ""),
         ),
     }
 }

@@ -37,7 +37,7 @@ use crate::error::{ApiError, ErrorCode};
 pub struct MaterialInput {
     /// The material's code in the item's guide.
     pub code: String,
-    /// `upload`, `licence`, `commitment` or `paper`.
+    /// `upload`, `licence`, `verified_document`, `commitment` or `paper`.
     pub provided_as: String,
     /// For uploads: the key returned by `POST /api/v1/uploads`.
     #[serde(default)]
@@ -50,6 +50,11 @@ pub struct MaterialInput {
     /// For commitments (告知承诺): the text the applicant signs.
     #[serde(default)]
     pub commitment: Option<String>,
+    /// For verified documents (免提交): the id of a copy of this material that a clerk checked
+    /// for an earlier case of the applicant (`GET /api/v1/verified-documents`). A required
+    /// material left out is attached from such a document when the applicant holds one.
+    #[serde(default)]
+    pub document: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -162,6 +167,20 @@ fn material_as_provided(material: &mut serde_json::Value) {
         && !fields.contains_key("text")
     {
         fields.insert("text".into(), text);
+    }
+    // A verified document is named by its id; what it says is taken from the store.
+    if fields
+        .get("provided_as")
+        .and_then(serde_json::Value::as_str)
+        == Some("verified_document")
+    {
+        for (field, placeholder) in [
+            ("source_case", serde_json::json!("")),
+            ("verified_by", serde_json::json!("")),
+            ("valid_until", serde_json::json!("2000-01-01")),
+        ] {
+            fields.entry(field).or_insert(placeholder);
+        }
     }
     if let Some(key) = fields.remove("upload")
         && !fields.contains_key("object_key")
@@ -573,8 +592,31 @@ pub async fn submit(
         let code = DataElementCode::parse(code).map_err(|e| invalid(e.to_string()))?;
         form.insert(code, value.trim().to_owned());
     }
-    let (materials, accesses) =
-        resolve_materials(state, actor, item, &applicant, &request.materials, now).await?;
+    let id = new_id(now);
+    let (mut materials, mut accesses) = resolve_materials(
+        state,
+        actor,
+        item,
+        &applicant,
+        &request.materials,
+        Some(id),
+        now,
+    )
+    .await?;
+    // Once-only: what a clerk checked for an earlier case is not asked again.
+    accesses.extend(
+        super::documents::attach_held(
+            state,
+            actor,
+            item,
+            &answers,
+            &applicant,
+            id,
+            &mut materials,
+            now,
+        )
+        .await?,
+    );
     let elements = lookup
         .vocabulary
         .data_elements
@@ -582,7 +624,7 @@ pub async fn submit(
         .map(|e| (&e.code, e))
         .collect();
     let application = Application {
-        id: new_id(now),
+        id,
         item,
         item_version: record.version.version,
         workflow,
@@ -622,6 +664,8 @@ pub async fn submit(
         events: outcome.events,
         licence: None,
         case: Some(case),
+        documents: Vec::new(),
+        revoked: Vec::new(),
     };
     let case = state.store.cases.create_case(write).await?;
     // Taken at a window: the applicant's visit today counts as a trip of this case.
@@ -648,6 +692,7 @@ pub(crate) async fn resolve_materials(
     item: &ItemDefinition,
     applicant: &Applicant,
     inputs: &[MaterialInput],
+    case_id: Option<uuid::Uuid>,
     now: Timestamp,
 ) -> Result<(Vec<CaseMaterial>, Vec<DataAccess>), ApiError> {
     let mut materials = Vec::new();
@@ -683,13 +728,24 @@ pub(crate) async fn resolve_materials(
                     licence: licence.identifier,
                 }
             }
+            "verified_document" => {
+                let id = input
+                    .document
+                    .as_deref()
+                    .ok_or_else(|| invalid(format!("{code}: the verified document is missing")))?;
+                let document = super::documents::named(state, &code, id, applicant, now).await?;
+                let (provision, read) =
+                    super::documents::attach(state, actor, item, &document, case_id, now);
+                accesses.push(read);
+                provision
+            }
             "commitment" => Provision::Commitment {
                 text: input.commitment.clone().unwrap_or_default(),
             },
             "paper" => Provision::Paper,
             other => {
                 return Err(invalid(format!(
-                    "{code}: provided_as {other:?} is not upload, licence, commitment or paper"
+                    "{code}: provided_as {other:?} is not upload, licence, verified_document, commitment or paper"
                 )));
             }
         };
@@ -862,6 +918,23 @@ async fn check_handed_in(
                             &licence,
                             now,
                         ));
+                    }
+                    Err(error) if error.code == ErrorCode::InvalidApplication => {
+                        problems.push(error.message)
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            Provision::VerifiedDocument { document, .. } => {
+                let id = document.to_string();
+                match super::documents::named(state, &material.code, &id, &case.applicant, now)
+                    .await
+                {
+                    Ok(held) => {
+                        let (provision, read) =
+                            super::documents::attach(state, actor, item, &held, Some(case.id), now);
+                        material.provision = provision;
+                        accesses.push(read);
                     }
                     Err(error) if error.code == ErrorCode::InvalidApplication => {
                         problems.push(error.message)
@@ -1214,11 +1287,15 @@ pub async fn act(
             return Err(error.into());
         }
     }
+    // The item of a clerk's check, whose copies become verified documents (once-only).
+    let mut checked_item = None;
     match &mut command {
         Command::Accept { tolerated } => {
             let item = pinned_item(state, &case).await?;
             prepare_acceptance(&item, &mut case, tolerated)?;
+            checked_item = Some(item);
         }
+        Command::PreApprove => checked_item = Some(pinned_item(state, &case).await?),
         Command::Resubmit { materials } => {
             let item = pinned_item(state, &case).await?;
             accesses = check_handed_in(state, actor, &case, &item, materials, now).await?;
@@ -1296,6 +1373,14 @@ pub async fn act(
         // Nothing changed (a carrier's report recorded before): nothing to store.
         return view(state, actor, outcome.case, false).await;
     }
+    let documents = match &checked_item {
+        Some(item) => super::documents::checked(&outcome.case, item, actor, now),
+        None => Vec::new(),
+    };
+    let revoked = match &command {
+        Command::RequestCorrection { items } => super::documents::revoked_by(items, now),
+        _ => Vec::new(),
+    };
     let write = CaseWrite {
         outbox: outbox_for(&outcome.case, &outcome.events),
         audit: audit_for(actor, &outcome.case, command.name(), now),
@@ -1303,6 +1388,8 @@ pub async fn act(
         events: outcome.events,
         licence,
         case: Some(outcome.case.clone()),
+        documents,
+        revoked,
     };
     state.store.cases.save_case(write, expected_version).await?;
     if outcome.case.parent.is_some() {
@@ -1546,23 +1633,26 @@ pub fn scope_of(actor: &Actor, applicant: Option<&str>) -> CaseScope {
     scope
 }
 
+/// The `holder` query parameter: an ID number or credit code, in its normal form.
+pub(crate) fn holder_of(text: &str) -> Result<String, ApiError> {
+    match (IdNumber::parse(text), CreditCode::parse(text)) {
+        (Ok(number), _) => Ok(number.as_str().to_owned()),
+        (_, Ok(code)) => Ok(code.as_str().to_owned()),
+        _ => Err(ApiError::invalid_parameter(
+            "holder",
+            text,
+            "an ID number or credit code",
+        )),
+    }
+}
+
 /// Licences of a holder: the holder themself, or staff (logged for the holder).
 pub async fn licences_of(
     state: &AppState,
     actor: &Actor,
     holder: &str,
 ) -> Result<Vec<Licence>, ApiError> {
-    let holder = match (IdNumber::parse(holder), CreditCode::parse(holder)) {
-        (Ok(number), _) => number.as_str().to_owned(),
-        (_, Ok(code)) => code.as_str().to_owned(),
-        _ => {
-            return Err(ApiError::invalid_parameter(
-                "holder",
-                holder,
-                "an ID number or credit code",
-            ));
-        }
-    };
+    let holder = holder_of(holder)?;
     let holder = holder.as_str();
     let own = actor.identifier.as_deref() == Some(holder);
     let staff = actor.kind == ActorKind::Staff || actor.kind == ActorKind::System;

@@ -286,6 +286,8 @@ async fn record_on(
                 events: outcome.events,
                 licence: None,
                 case: Some(outcome.case.clone()),
+                documents: Vec::new(),
+                revoked: Vec::new(),
             };
             match state.store.cases.save_case(write, case.version).await {
                 Ok(()) => {}

@@ -7,6 +7,7 @@ pub mod bundles;
 pub mod cases;
 pub mod catalog;
 pub mod delivery;
+pub mod documents;
 pub mod feedback;
 pub mod halls;
 pub mod hotline;
