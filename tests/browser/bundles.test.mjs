@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, PHONE, startTongban } from './harness.mjs';
+import { ARTIFACTS, PHONE, apiClient, startTongban } from './harness.mjs';
 
 const PASSWORD = 'tongban-demo';
 const ZHANG_WEI = '990102198803150031'; // 张伟, account "citizen"
@@ -20,10 +20,12 @@ let stopTongban;
 let context;
 let page;
 let bundleCaseUrl;
+let client; // JSON API calls (harness.mjs)
 const pageErrors = [];
 
 before(async () => {
   ({ base, browser, stop: stopTongban } = await startTongban('tongban-browser-bundles-'));
+  client = apiClient(base, PASSWORD);
   context = await browser.newContext({ locale: 'zh-CN', viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   context.setDefaultTimeout(15_000);
   page = await context.newPage();
@@ -68,26 +70,7 @@ async function noHorizontalOverflow(what) {
 }
 
 /** JSON API calls as a staff member or the citizen (bearer token). */
-const tokens = {};
-async function api(account, method, path, body) {
-  if (!tokens[account]) {
-    const res = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ account, password: PASSWORD }),
-    });
-    assert.equal(res.status, 200, `sign in as ${account}`);
-    tokens[account] = (await res.json()).token;
-  }
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${tokens[account]}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${account} ${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const api = (...args) => client.api(...args);
 
 /** The newborn bundle's departments: approvers and the chief representatives who decide. */
 const CHIEF = {

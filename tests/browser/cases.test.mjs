@@ -24,6 +24,7 @@ let base; // e.g. http://127.0.0.1:40123
 
 // What the tests pass on to each other.
 let caseUrl; // absolute URL of the case page
+let pickupCode; // what the applicant shows at the window to collect the result
 const people = {}; // account → { context, page }
 const pageErrors = []; // JavaScript errors on any page
 
@@ -157,7 +158,8 @@ test('a citizen applies online from the guide, is told every problem, then submi
   assert.equal(await statusText(page), '已提交,等待受理');
   assert.match(await page.locator('#case-materials').innerText(), /mother_id_card\.pdf/);
   assert.match(await page.locator('dl.facts').first().innerText(), new RegExp(CITY_CENTRE));
-  assert.match(await page.locator('#pickup-code').textContent(), /^\d{6}$/, 'the applicant sees the pickup code');
+  pickupCode = (await page.locator('#pickup-code').textContent()).trim();
+  assert.match(pickupCode, /^\d{6}$/, 'the applicant sees the pickup code');
 
   // 我的办件 lists it with its public status.
   await page.locator('header nav a[href="/my/cases"]').click();
@@ -260,13 +262,20 @@ test('the health chief representative grants it from the inbox', async () => {
   assert.match(await page.locator('#decision').innerText(), /准予许可/);
 });
 
-test('the clerk issues the licence and hands it out', async () => {
+test('the clerk issues the licence and hands it out against the applicant’s pickup code', async () => {
   const page = people.clerk.page;
   await page.goto(caseUrl);
   await act(page, 'issue');
   assert.ok(await page.locator('#licence').isVisible(), 'the licence is shown once issued');
-  await page.locator('form#action-deliver select[name=how]').selectOption('领取');
-  await act(page, 'deliver');
+  assert.equal(await page.locator('form#action-deliver').count(), 0, 'no hand-out without the code');
+  // A wrong code is refused and changes nothing.
+  const wrong = pickupCode === '000000' ? '000001' : '000000';
+  await page.locator('form#action-collect input[name=pickup_code]').fill(wrong);
+  await act(page, 'collect');
+  assert.equal(await page.locator('#notice').getAttribute('data-kind'), 'error', 'a wrong code is refused');
+  assert.equal(await statusText(page), '已出证,待领取或寄送');
+  await page.locator('form#action-collect input[name=pickup_code]').fill(pickupCode);
+  await act(page, 'collect');
   assert.equal(await statusText(page), '已送达');
   assert.equal(await page.locator('#actions').count(), 0, 'nothing is left to do');
 });
@@ -340,6 +349,12 @@ test('once-only: applying for 出生登记, the citizen may use the birth certif
   const useLicence = material.locator('input[type=radio][value^="licence:"]');
   assert.equal(await useLicence.count(), 1, 'the licence held is offered instead of an upload (免提交)');
   assert.match(await material.innerText(), /出生医学证明/);
+  // The mother's ID card that the clerk checked for the birth certificate stays verified for the police.
+  const card = page.locator('ol#apply-materials > li[data-code=mother_id_card]');
+  const checkedCopy = card.locator('input[type=radio][value^="verified:"]');
+  assert.equal(await checkedCopy.count(), 1, 'the copy checked by the first office is offered (免提交)');
+  assert.ok(await checkedCopy.isChecked(), 'and chosen: it is not asked again');
+  assert.match(await card.innerText(), /已由示范市政务服务中心核验/);
 });
 
 test('a clerk applies at the window for the applicant, with paper materials checked', async () => {

@@ -142,3 +142,37 @@ export async function signInTo(page, base, account, next) {
   await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.locator('form#login button[type=submit]').click()]);
   assert.equal(new URL(page.url()).pathname, new URL(next, base).pathname, `${account} lands on ${next}`);
 }
+
+/**
+ * JSON API calls against `base`: `request(token, method, path, body, contentType)` answers `{ status, body, text }`
+ * whatever the status; `api(account, method, path, body, contentType)` signs the demo account in once (bearer
+ * token) and expects success. A body that is not JSON is sent as it is, with its content type.
+ */
+export function apiClient(base, password = 'tongban-demo') {
+  const tokens = {};
+  async function request(token, method, path, body, contentType = 'application/json') {
+    const json = contentType === 'application/json';
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+      body: body === undefined ? undefined : json ? JSON.stringify(body) : body,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null, text };
+  }
+  async function api(account, method, path, body, contentType) {
+    if (!tokens[account]) {
+      const res = await fetch(`${base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ account, password }),
+      });
+      assert.equal(res.status, 200, `sign in as ${account}`);
+      tokens[account] = (await res.json()).token;
+    }
+    const reply = await request(tokens[account], method, path, body, contentType);
+    assert.ok(reply.status < 300, `${account} ${method} ${path}: ${reply.status} ${reply.text}`);
+    return reply.body;
+  }
+  return { api, request };
+}

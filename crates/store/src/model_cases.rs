@@ -3,12 +3,14 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use tongban_domain::cases::verified::{Revocation, VerifiedDocument};
 use tongban_domain::cases::{Case, CaseEvent};
-use tongban_domain::keys::{DepartmentKey, HallKey};
+use tongban_domain::keys::{DepartmentKey, HallKey, MaterialCode};
 use tongban_domain::licences::Licence;
 
 /// A change to persist in one transaction: the case, the events it appends, the outbox messages
-/// announcing them, a licence it issued, and the audit and data-access entries it caused.
+/// announcing them, a licence it issued, the audit and data-access entries it caused, and the
+/// verified documents its check created or its correction revoked.
 #[derive(Debug, Clone, Default)]
 pub struct CaseWrite {
     pub case: Option<Case>,
@@ -17,6 +19,12 @@ pub struct CaseWrite {
     pub licence: Option<Licence>,
     pub audit: Vec<AuditEntry>,
     pub access: Vec<DataAccess>,
+    /// Copies a clerk checked (pre-review, acceptance): stored, or replacing the document of the
+    /// same material checked for the same case before.
+    pub documents: Vec<VerifiedDocument>,
+    /// Materials of this case found wrong (a correction asks for them): the documents checked
+    /// for this case are revoked.
+    pub revoked: Vec<(MaterialCode, Revocation)>,
 }
 
 /// A message for department systems, delivered by the webhook dispatcher.
@@ -146,4 +154,16 @@ pub struct CasePage {
     pub cases: Vec<CaseSummary>,
     /// Pass as `after` for the next page; none at the end.
     pub next: Option<String>,
+}
+
+/// A posting of a case's result in the tracking index (see [`crate::ports::CaseStore::shipped_cases`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShippedCase {
+    pub case_id: uuid::Uuid,
+    /// Its position among the case's postings, from 0.
+    pub seq: u32,
+    /// The applicant's ID number or credit code.
+    pub applicant: String,
+    /// The posting's status when it was last written (`shipped`, `picked_up`, …).
+    pub status: String,
 }

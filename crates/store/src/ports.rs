@@ -113,6 +113,28 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
         &self,
         filter: &crate::model::CaseFilter,
     ) -> Result<crate::model::CasePage, StoreError>;
+    /// The cases posted under a carrier's tracking number (any of their postings, the current or
+    /// an earlier one), oldest posting first.
+    async fn shipped_cases(
+        &self,
+        carrier: &str,
+        tracking_number: &str,
+    ) -> Result<Vec<crate::model::ShippedCase>, StoreError>;
+    /// Every verified document of a holder (valid, expired and revoked), newest check first.
+    async fn verified_documents(
+        &self,
+        holder: &str,
+    ) -> Result<Vec<tongban_domain::cases::verified::VerifiedDocument>, StoreError>;
+    async fn verified_document(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<tongban_domain::cases::verified::VerifiedDocument>, StoreError>;
+    /// Revokes a verified document; false when there is no unrevoked document with this id.
+    async fn revoke_verified_document(
+        &self,
+        id: uuid::Uuid,
+        revocation: tongban_domain::cases::verified::Revocation,
+    ) -> Result<bool, StoreError>;
     async fn licence(
         &self,
         identifier: &str,

@@ -85,6 +85,7 @@ impl PostgresStore {
 include!("sql/catalog.rs");
 include!("sql/accounts.rs");
 include!("sql/cases.rs");
+include!("sql/documents.rs");
 include!("sql/webhooks.rs");
 include!("sql/bundles.rs");
 include!("sql/halls.rs");

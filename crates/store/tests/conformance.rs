@@ -1291,6 +1291,7 @@ mod cases {
             licence: None,
             closed_at: None,
             parent: None,
+            shipments: Vec::new(),
         }
     }
 
@@ -1325,6 +1326,8 @@ mod cases {
             events,
             outbox,
             licence: None,
+            documents: Vec::new(),
+            revoked: Vec::new(),
             audit: vec![AuditEntry {
                 id: uuid::Uuid::now_v7(),
                 at,
@@ -2437,5 +2440,9 @@ mod halls {
 }
 #[path = "conformance/agents.rs"]
 mod agents;
+#[path = "conformance/delivery.rs"]
+mod delivery;
 #[path = "conformance/feedback.rs"]
 mod feedback;
+#[path = "conformance/verified.rs"]
+mod verified;

@@ -61,6 +61,16 @@ pub enum ErrorCode {
     MandateNotFound,
     HomeVisitNotFound,
     InvalidAgentRequest,
+    /// Delivery (SPEC C5): carriers, tracking numbers and reports, pickup codes.
+    UnknownCarrier,
+    InvalidTrackingNumber,
+    TrackingNumberInUse,
+    ShipmentNotFound,
+    IllegalShipmentStatus,
+    InvalidTrackingEvent,
+    WrongPickupCode,
+    /// Verified documents (once-only).
+    VerifiedDocumentNotFound,
 }
 
 impl ErrorCode {
@@ -119,6 +129,18 @@ impl ErrorCode {
             ErrorCode::MandateNotFound => ("mandate_not_found", StatusCode::NOT_FOUND),
             ErrorCode::HomeVisitNotFound => ("home_visit_not_found", StatusCode::NOT_FOUND),
             ErrorCode::InvalidAgentRequest => ("invalid_agent_request", StatusCode::BAD_REQUEST),
+            ErrorCode::UnknownCarrier => ("unknown_carrier", StatusCode::BAD_REQUEST),
+            ErrorCode::InvalidTrackingNumber => {
+                ("invalid_tracking_number", StatusCode::BAD_REQUEST)
+            }
+            ErrorCode::TrackingNumberInUse => ("tracking_number_in_use", StatusCode::CONFLICT),
+            ErrorCode::ShipmentNotFound => ("shipment_not_found", StatusCode::NOT_FOUND),
+            ErrorCode::IllegalShipmentStatus => ("illegal_shipment_status", StatusCode::CONFLICT),
+            ErrorCode::InvalidTrackingEvent => ("invalid_tracking_event", StatusCode::BAD_REQUEST),
+            ErrorCode::WrongPickupCode => ("wrong_pickup_code", StatusCode::UNPROCESSABLE_ENTITY),
+            ErrorCode::VerifiedDocumentNotFound => {
+                ("verified_document_not_found", StatusCode::NOT_FOUND)
+            }
         }
     }
 
@@ -199,11 +221,29 @@ impl From<tongban_domain::cases::CaseError> for ApiError {
             CaseError::Invalid(_) => ErrorCode::InvalidAction,
             CaseError::StaleVersion { .. } => ErrorCode::StaleVersion,
             CaseError::Calendar(_) => ErrorCode::CalendarYearNotLoaded,
+            CaseError::Delivery(delivery) => return delivery.clone().into(),
             CaseError::InvalidApplication(problems) => {
                 return ApiError::new(ErrorCode::InvalidApplication, error.to_string())
                     .with_details(serde_json::json!({ "problems": problems }));
             }
         };
+        ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<tongban_domain::cases::delivery::DeliveryError> for ApiError {
+    fn from(error: tongban_domain::cases::delivery::DeliveryError) -> ApiError {
+        use tongban_domain::cases::delivery::DeliveryError;
+        let code = match &error {
+            DeliveryError::UnknownCarrier(_) => ErrorCode::UnknownCarrier,
+            DeliveryError::InvalidTrackingNumber { .. } => ErrorCode::InvalidTrackingNumber,
+            DeliveryError::IllegalStatus { .. } => ErrorCode::IllegalShipmentStatus,
+            DeliveryError::UnknownStatus(_) | DeliveryError::InvalidEvent(_) => {
+                ErrorCode::InvalidTrackingEvent
+            }
+            DeliveryError::WrongPickupCode => ErrorCode::WrongPickupCode,
+        };
+        debug_assert_eq!(code.as_str(), error.code(), "one code in both tables");
         ApiError::new(code, error.to_string())
     }
 }
@@ -291,6 +331,14 @@ mod tests {
             ErrorCode::MandateNotFound,
             ErrorCode::HomeVisitNotFound,
             ErrorCode::InvalidAgentRequest,
+            ErrorCode::UnknownCarrier,
+            ErrorCode::InvalidTrackingNumber,
+            ErrorCode::TrackingNumberInUse,
+            ErrorCode::ShipmentNotFound,
+            ErrorCode::IllegalShipmentStatus,
+            ErrorCode::InvalidTrackingEvent,
+            ErrorCode::WrongPickupCode,
+            ErrorCode::VerifiedDocumentNotFound,
         ];
         let mut seen = std::collections::BTreeSet::new();
         for code in all {

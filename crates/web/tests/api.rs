@@ -19,6 +19,8 @@ mod bundle_applications;
 mod bundles;
 #[path = "api/cases.rs"]
 mod cases;
+#[path = "api/delivery.rs"]
+mod delivery;
 #[path = "api/errors.rs"]
 mod errors;
 #[path = "api/feedback.rs"]
@@ -33,5 +35,7 @@ mod openapi;
 mod pages;
 #[path = "api/snapshots.rs"]
 mod snapshots;
+#[path = "api/verified_documents.rs"]
+mod verified_documents;
 #[path = "api/webhooks.rs"]
 mod webhooks;

@@ -271,6 +271,11 @@ async fn one_case(
         .map_err(|e| fail("submit", e))?;
     latencies.record("submit", started.elapsed());
     let id = case.id.clone();
+    // The applicant sees their pickup code; the clerk hands the result out against it.
+    let pickup_code = match &case.case.delivery {
+        tongban_domain::cases::Delivery::Collect { pickup_code, .. } => pickup_code.clone(),
+        tongban_domain::cases::Delivery::Post { .. } => String::new(),
+    };
     case = act(
         state,
         &actors.clerk,
@@ -328,9 +333,7 @@ async fn one_case(
     )
     .await
     .map_err(|e| fail("issue", e))?;
-    let command = Command::Deliver {
-        how: "窗口领取".into(),
-    };
+    let command = Command::Collect { pickup_code };
     case = act(state, &actors.clerk, &case, command, "deliver", latencies)
         .await
         .map_err(|e| fail("deliver", e))?;

@@ -246,6 +246,7 @@ pub fn open_case(
             recipient,
             phone,
             address,
+            ..
         } => {
             if recipient.trim().is_empty() || phone.trim().is_empty() || address.trim().is_empty() {
                 problems.push("delivery by post needs a recipient, a phone and an address".into());
@@ -305,6 +306,7 @@ pub fn open_case(
         licence: None,
         closed_at: None,
         parent: None,
+        shipments: Vec::new(),
     };
     let event = CaseEvent {
         at: context.now,

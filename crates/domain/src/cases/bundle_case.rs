@@ -595,6 +595,7 @@ mod tests {
                 recipient: "张伟".into(),
                 phone: "13800000000".into(),
                 address: "示范市".into(),
+                postage: Default::default(),
             },
             state: BundleState::InProgress,
             children,

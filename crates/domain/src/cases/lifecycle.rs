@@ -6,14 +6,18 @@ use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
 use super::deadline::due_date;
+use super::delivery::{
+    Carrier, DeliveryError, Recorded, Shipment, ShipmentStatus, TrackingNumber, TrackingUpdate,
+    pickup_code_matches,
+};
 use super::process::{CountersignMode, StepKind};
 use super::{
     Actor, ActorKind, Case, CaseError, CaseEvent, CaseMaterial, CaseState, CorrectionItem,
-    Decision, EventKind, Provision,
+    Decision, Delivery, EventKind, Provision,
 };
 use crate::calendar::{Calendar, Suspension};
 use crate::ids::LicenceId;
-use crate::keys::{DepartmentKey, MaterialCode};
+use crate::keys::{DepartmentKey, HallKey, MaterialCode};
 use crate::org::Role;
 
 /// A material accepted under 容缺 with the date it is due.
@@ -95,9 +99,36 @@ pub enum Command {
         #[serde(default)]
         licence: Option<LicenceId>,
     },
-    /// Collected at a hall or delivered by post.
+    /// Delivered by post without a tracked shipment (e.g. confirmed by the delivery service).
+    /// A result waiting at a hall is handed out with `collect`, a tracked one by its carrier's
+    /// signature.
     Deliver {
         how: String,
+    },
+    /// 交寄: the result is posted with a carrier under a tracking number.
+    Ship {
+        carrier: Carrier,
+        tracking_number: String,
+    },
+    /// A carrier's status report on the current shipment (its system, or a clerk for it).
+    /// `signed` delivers the case; a report already recorded changes nothing.
+    Track {
+        status: ShipmentStatus,
+        at: Timestamp,
+        place: String,
+        #[serde(default)]
+        note: String,
+    },
+    /// 凭取件码领取: handed out at a window of any hall against the applicant's pickup code.
+    Collect {
+        pickup_code: String,
+    },
+    /// The applicant collects at a hall instead of waiting for the post (e.g. after a return).
+    /// The service mints the new pickup code; one sent by the client is never taken.
+    CollectInstead {
+        hall: HallKey,
+        #[serde(default)]
+        pickup_code: String,
     },
     /// The applicant withdraws.
     Withdraw {
@@ -125,6 +156,10 @@ impl Command {
             Command::Decide { .. } => "decide",
             Command::Issue { .. } => "issue",
             Command::Deliver { .. } => "deliver",
+            Command::Ship { .. } => "ship",
+            Command::Track { .. } => "track",
+            Command::Collect { .. } => "collect",
+            Command::CollectInstead { .. } => "collect_instead",
             Command::Withdraw { .. } => "withdraw",
         }
     }
@@ -144,7 +179,9 @@ impl Context<'_> {
     }
 }
 
-/// The new case and the events to append.
+/// The new case and the events to append. A command that changes nothing (a carrier's report
+/// recorded before) returns the case as it was, at the same version, with no events: there is
+/// nothing to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub case: Case,
@@ -231,6 +268,15 @@ fn restart_clock(case: &mut Case, today: Date, calendar: &Calendar) -> Result<()
 
 /// Applies a command. Pure: the same case, command and context always give the same outcome.
 pub fn apply(case: &Case, command: &Command, context: &Context<'_>) -> Result<Outcome, CaseError> {
+    if let Command::Track { .. } = command
+        && already_tracked(case, command, context.actor)
+    {
+        // A carrier resending a report (also after its signature delivered the case).
+        return Ok(Outcome {
+            case: case.clone(),
+            events: Vec::new(),
+        });
+    }
     if case.state.is_final() {
         return Err(illegal(command, case));
     }
@@ -704,9 +750,180 @@ pub fn apply(case: &Case, command: &Command, context: &Context<'_>) -> Result<Ou
                 "results are handed out by a window clerk (any hall) or the delivery service".into()
             })?;
             require_text(how, "how it was delivered")?;
+            if let Delivery::Collect { .. } = case.delivery {
+                return Err(CaseError::Invalid(
+                    "a result waiting at a hall is handed out against the applicant's pickup code: use collect".into(),
+                ));
+            }
+            if let Some(shipment) = case.shipment().filter(|s| s.in_flight()) {
+                return Err(CaseError::Invalid(format!(
+                    "the result is on its way ({} {}); the carrier's signature delivers it",
+                    shipment.carrier, shipment.tracking_number
+                )));
+            }
             next.state = CaseState::Delivered;
             next.closed_at = Some(context.now);
             event(EventKind::Delivered { how: how.clone() }, None);
+        }
+        Command::Ship {
+            carrier,
+            tracking_number,
+        } => {
+            if case.state != CaseState::Issued {
+                return Err(illegal(command, case));
+            }
+            require(
+                is_clerk(actor)
+                    || actor.has_role(Role::Approver, Some(&case.department))
+                    || actor.has_role(Role::ChiefRepresentative, Some(&case.department)),
+                || "results are posted by a window clerk or the handling department".into(),
+            )?;
+            let Delivery::Post { postage, .. } = &case.delivery else {
+                return Err(CaseError::Invalid(
+                    "the applicant collects this result at a hall; it is not posted".into(),
+                ));
+            };
+            if let Some(shipment) = case.shipment().filter(|s| s.in_flight()) {
+                return Err(CaseError::Invalid(format!(
+                    "the result is already on its way ({} {})",
+                    shipment.carrier, shipment.tracking_number
+                )));
+            }
+            let tracking_number = TrackingNumber::parse(*carrier, tracking_number)?;
+            next.shipments.push(Shipment {
+                carrier: *carrier,
+                tracking_number: tracking_number.clone(),
+                postage: *postage,
+                status: ShipmentStatus::Shipped,
+                shipped_at: context.now,
+                shipped_by: actor.account.clone(),
+                hall: actor.clerk_hall().cloned(),
+                events: Vec::new(),
+            });
+            event(
+                EventKind::Shipped {
+                    carrier: *carrier,
+                    tracking_number,
+                },
+                None,
+            );
+        }
+        Command::Track {
+            status,
+            at,
+            place,
+            note,
+        } => {
+            if case.state != CaseState::Issued {
+                return Err(illegal(command, case));
+            }
+            require(may_track(actor), || {
+                "shipment reports come from a carrier's system or a window clerk".into()
+            })?;
+            let Some(shipment) = case.shipment() else {
+                return Err(CaseError::Invalid("the result has not been posted".into()));
+            };
+            let update = TrackingUpdate {
+                status: *status,
+                at: *at,
+                place: place.clone(),
+                note: note.clone(),
+            };
+            let recorded = match shipment.record(&update, &actor.account, context.now)? {
+                Recorded::AlreadyRecorded => {
+                    return Ok(Outcome {
+                        case: case.clone(),
+                        events: Vec::new(),
+                    });
+                }
+                Recorded::Changed(recorded) => recorded,
+            };
+            let (carrier, tracking_number) = (recorded.carrier, recorded.tracking_number.clone());
+            if let Some(last) = next.shipments.last_mut() {
+                *last = recorded;
+            }
+            // The carrier reports on the department's result: the timeline names the department,
+            // not a window.
+            match status {
+                ShipmentStatus::Signed => {
+                    next.state = CaseState::Delivered;
+                    next.closed_at = Some(context.now);
+                    event(
+                        EventKind::Delivered {
+                            how: "签收(邮寄送达)".to_owned(),
+                        },
+                        department,
+                    );
+                }
+                ShipmentStatus::Returned => event(
+                    EventKind::ShipmentReturned {
+                        carrier,
+                        tracking_number,
+                        reason: note.trim().to_owned(),
+                    },
+                    department,
+                ),
+                _ => {}
+            }
+        }
+        Command::Collect { pickup_code } => {
+            if case.state != CaseState::Issued {
+                return Err(illegal(command, case));
+            }
+            require(is_clerk(actor), || {
+                "results are handed out at a window of a hall".into()
+            })?;
+            let Delivery::Collect {
+                pickup_code: expected,
+                ..
+            } = &case.delivery
+            else {
+                return Err(CaseError::Invalid(
+                    "this result is posted; to collect it at a hall, switch to collection first"
+                        .into(),
+                ));
+            };
+            if !pickup_code_matches(expected, pickup_code) {
+                return Err(DeliveryError::WrongPickupCode.into());
+            }
+            next.state = CaseState::Delivered;
+            next.closed_at = Some(context.now);
+            event(
+                EventKind::Delivered {
+                    how: "领取".to_owned(),
+                },
+                None,
+            );
+        }
+        Command::CollectInstead { hall, pickup_code } => {
+            if case.state != CaseState::Issued {
+                return Err(illegal(command, case));
+            }
+            require(
+                is_clerk(actor) || actor.is_applicant(&case.applicant),
+                || "the applicant, or a window clerk for them, chooses collection".into(),
+            )?;
+            if let Delivery::Collect { .. } = case.delivery {
+                return Err(CaseError::Invalid(
+                    "the result already waits at a hall for collection".into(),
+                ));
+            }
+            if let Some(shipment) = case.shipment().filter(|s| s.in_flight()) {
+                return Err(CaseError::Invalid(format!(
+                    "the result is on its way ({} {}); it can be collected if it is returned",
+                    shipment.carrier, shipment.tracking_number
+                )));
+            }
+            if pickup_code.trim().len() < 6 {
+                return Err(CaseError::Invalid(
+                    "a pickup code has at least 6 characters".into(),
+                ));
+            }
+            next.delivery = Delivery::Collect {
+                hall: hall.clone(),
+                pickup_code: pickup_code.trim().to_owned(),
+            };
+            event(EventKind::SwitchedToCollection { hall: hall.clone() }, None);
         }
         Command::Withdraw { reason } => {
             if !matches!(
@@ -740,6 +957,28 @@ pub fn apply(case: &Case, command: &Command, context: &Context<'_>) -> Result<Ou
     }
     next.version = case.version + 1;
     Ok(Outcome { case: next, events })
+}
+
+/// Who reports on a shipment: a department system (the carrier's gateway acts through an API
+/// token, like every department system) or a window clerk typing the carrier's report.
+fn may_track(actor: &Actor) -> bool {
+    actor.kind == ActorKind::System || is_clerk(actor)
+}
+
+/// Whether a `track` command repeats a report the current shipment holds already.
+fn already_tracked(case: &Case, command: &Command, actor: &Actor) -> bool {
+    let Command::Track {
+        status, at, place, ..
+    } = command
+    else {
+        return false;
+    };
+    may_track(actor)
+        && case.shipment().is_some_and(|shipment| {
+            shipment.events.iter().any(|event| {
+                event.status == *status && event.at == *at && event.place == place.trim()
+            })
+        })
 }
 
 fn in_progress_step(case: &Case) -> Option<(usize, &super::Step)> {

@@ -13,12 +13,19 @@
 //!                                                                         issued ─deliver→ delivered
 //! any state before a decision ─withdraw→ withdrawn
 //! ```
+//!
+//! An issued result reaches the applicant in one of two ways ([`delivery`]): collected at any
+//! hall with the pickup code (`collect`), or posted (`ship`, then the carrier's reports —
+//! `track` — until it is signed for, which delivers the case, or returned, after which the hall
+//! ships it again or the applicant switches to collection with `collect_instead`).
 
 pub mod application;
 pub mod bundle_case;
 pub mod deadline;
+pub mod delivery;
 pub mod lifecycle;
 pub mod process;
+pub mod verified;
 
 use std::collections::BTreeMap;
 
@@ -201,6 +208,16 @@ pub enum Provision {
     Tolerated { due: Date },
     /// Handed in on paper at a window and checked by the clerk.
     Paper,
+    /// 免提交: a copy of the same material that a clerk checked for an earlier case of the
+    /// applicant, still valid ([`verified::VerifiedDocument`]).
+    VerifiedDocument {
+        document: uuid::Uuid,
+        /// The 办件编号 it was checked for.
+        source_case: String,
+        /// Who checked it (a hall or department), as the applicant and the next office read it.
+        verified_by: String,
+        valid_until: Date,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,6 +240,10 @@ pub enum Delivery {
         recipient: String,
         phone: String,
         address: String,
+        /// Who pays the postage: the item's policy (the bundle's for a bundle application),
+        /// set by the platform, never by the applicant.
+        #[serde(default)]
+        postage: delivery::Postage,
     },
 }
 
@@ -401,6 +422,10 @@ pub struct Case {
     /// The bundle application (一件事) this case is a child of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<uuid::Uuid>,
+    /// The postings of the result, oldest first; the last one is the current one (an earlier one
+    /// was returned).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shipments: Vec<delivery::Shipment>,
 }
 
 /// Why a command was refused. Each variant has a stable code.
@@ -423,6 +448,8 @@ pub enum CaseError {
     StaleVersion { expected: u64, actual: u64 },
     #[error("deadline computation failed: {0}")]
     Calendar(#[from] crate::calendar::CalendarError),
+    #[error("{0}")]
+    Delivery(#[from] delivery::DeliveryError),
 }
 
 impl CaseError {
@@ -434,6 +461,7 @@ impl CaseError {
             CaseError::InvalidApplication(_) => "invalid_application",
             CaseError::StaleVersion { .. } => "stale_version",
             CaseError::Calendar(error) => error.code(),
+            CaseError::Delivery(error) => error.code(),
         }
     }
 }
@@ -510,6 +538,22 @@ pub enum EventKind {
     Delivered {
         how: String,
     },
+    /// The result is posted (交寄).
+    Shipped {
+        carrier: delivery::Carrier,
+        tracking_number: delivery::TrackingNumber,
+    },
+    /// The carrier brought the parcel back (退回).
+    ShipmentReturned {
+        carrier: delivery::Carrier,
+        tracking_number: delivery::TrackingNumber,
+        #[serde(default)]
+        reason: String,
+    },
+    /// After a return: the result waits at a hall for collection with a new pickup code.
+    SwitchedToCollection {
+        hall: HallKey,
+    },
     Withdrawn {
         reason: String,
     },
@@ -535,6 +579,9 @@ impl EventKind {
             EventKind::Decided { .. } => "decided",
             EventKind::Issued { .. } => "issued",
             EventKind::Delivered { .. } => "delivered",
+            EventKind::Shipped { .. } => "shipped",
+            EventKind::ShipmentReturned { .. } => "shipment_returned",
+            EventKind::SwitchedToCollection { .. } => "switched_to_collection",
             EventKind::Withdrawn { .. } => "withdrawn",
         }
     }
@@ -573,6 +620,22 @@ impl EventKind {
             } => format!("不予许可:{opinion}"),
             EventKind::Issued { .. } => "办理结果已出证".to_owned(),
             EventKind::Delivered { how } => format!("办理结果已{how}"),
+            EventKind::Shipped {
+                carrier,
+                tracking_number,
+            } => format!(
+                "办理结果已交寄{},运单号 {tracking_number}",
+                carrier.name().0
+            ),
+            EventKind::ShipmentReturned { reason, .. } if reason.trim().is_empty() => {
+                "邮件被退回,将重新寄送或改为窗口领取".to_owned()
+            }
+            EventKind::ShipmentReturned { reason, .. } => {
+                format!("邮件被退回({reason}),将重新寄送或改为窗口领取")
+            }
+            EventKind::SwitchedToCollection { .. } => {
+                "改为窗口领取:请凭取件码到任一政务服务大厅领取".to_owned()
+            }
             EventKind::Withdrawn { .. } => "申请已撤回".to_owned(),
         })
     }
@@ -591,6 +654,16 @@ impl Case {
             });
         }
         all
+    }
+
+    /// The current shipment of the result, if it was posted.
+    pub fn shipment(&self) -> Option<&delivery::Shipment> {
+        self.shipments.last()
+    }
+
+    /// Whether the result is on its way by post (shipped, neither signed for nor returned).
+    pub fn shipment_in_flight(&self) -> bool {
+        self.shipment().is_some_and(delivery::Shipment::in_flight)
     }
 
     /// The step the case is at, if it is being handled.

@@ -30,6 +30,9 @@ const FORM: &str = "application-form";
 const ID_CARD: &str = "id-card";
 const FIRE_OPINION: &str = "fire-opinion";
 
+const PICKUP_CODE: &str = "483920";
+const EMS_NUMBER: &str = "EA123456785CN";
+
 const LICENCE: &str = "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.002.S";
 
 fn department(key: &str) -> DepartmentKey {
@@ -233,6 +236,8 @@ struct CaseBuilder {
     statutory_days: u32,
     promised_days: u32,
     mode: CountersignMode,
+    /// Collected at a hall with [`PICKUP_CODE`] instead of posted.
+    collect: bool,
 }
 
 impl CaseBuilder {
@@ -242,7 +247,13 @@ impl CaseBuilder {
             statutory_days: 20,
             promised_days: 10,
             mode: CountersignMode::All,
+            collect: false,
         }
+    }
+
+    fn collected(mut self) -> CaseBuilder {
+        self.collect = true;
+        self
     }
 
     fn single_department(mut self) -> CaseBuilder {
@@ -286,9 +297,18 @@ impl CaseBuilder {
             answers: Default::default(),
             form: Default::default(),
             materials: vec![upload(FORM, "aa11"), paper(ID_CARD), paper(FIRE_OPINION)],
-            delivery: Delivery::Collect {
-                hall: hall(HALL),
-                pickup_code: "483920".to_owned(),
+            delivery: if self.collect {
+                Delivery::Collect {
+                    hall: hall(HALL),
+                    pickup_code: PICKUP_CODE.to_owned(),
+                }
+            } else {
+                Delivery::Post {
+                    recipient: "张三".to_owned(),
+                    phone: "13900000001".to_owned(),
+                    address: "示范市东湖区人民路1号".to_owned(),
+                    postage: delivery::Postage::Free,
+                }
             },
             statutory_limit: TimeLimit {
                 value: self.statutory_days,
@@ -312,6 +332,7 @@ impl CaseBuilder {
             licence: None,
             closed_at: None,
             parent: None,
+            shipments: Vec::new(),
         }
     }
 }
@@ -503,6 +524,8 @@ impl World {
         let withdrawn = self.step(&self.at_step(1), &a.applicant, on(3, 4), withdraw());
         let issued = self.issued();
         let delivered = self.step(&issued, &a.clerk, on(3, 10), deliver());
+        let shipped = self.step(&issued, &a.clerk, on(3, 10), ship(EMS_NUMBER));
+        let to_collect = self.step(&issued, &a.applicant, on(3, 10), collect_instead());
         vec![
             submitted,
             pre_reviewed,
@@ -519,6 +542,8 @@ impl World {
             issued,
             delivered,
             withdrawn,
+            shipped,
+            to_collect,
         ]
     }
 }
@@ -581,6 +606,40 @@ fn deliver() -> Command {
     }
 }
 
+fn ship(number: &str) -> Command {
+    ship_with(delivery::Carrier::Ems, number)
+}
+
+fn ship_with(carrier: delivery::Carrier, number: &str) -> Command {
+    Command::Ship {
+        carrier,
+        tracking_number: number.to_owned(),
+    }
+}
+
+/// A carrier's report at 10:00 + `hours` on 2026-03-10.
+fn track(status: delivery::ShipmentStatus, hours: i64) -> Command {
+    Command::Track {
+        status,
+        at: later(on(3, 10), hours),
+        place: "示范市东湖区揽投部".to_owned(),
+        note: String::new(),
+    }
+}
+
+fn collect(code: &str) -> Command {
+    Command::Collect {
+        pickup_code: code.to_owned(),
+    }
+}
+
+fn collect_instead() -> Command {
+    Command::CollectInstead {
+        hall: hall(HALL),
+        pickup_code: "719304".to_owned(),
+    }
+}
+
 fn return_to(step: &str) -> Command {
     Command::Return {
         to: step.to_owned(),
@@ -623,6 +682,10 @@ fn every_command() -> Vec<Command> {
         },
         Command::Issue { licence: None },
         deliver(),
+        ship(EMS_NUMBER),
+        track(delivery::ShipmentStatus::PickedUp, 1),
+        collect(PICKUP_CODE),
+        collect_instead(),
         withdraw(),
     ]
 }
@@ -663,7 +726,11 @@ fn permitted(command: &Command, case: &Case) -> bool {
             matches!(state, S::Submitted | S::PreReviewed | S::InProgress { .. })
         }
         Command::Issue { .. } => matches!(state, S::Decided { granted: true }),
-        Command::Deliver { .. } => matches!(state, S::Issued),
+        Command::Deliver { .. }
+        | Command::Ship { .. }
+        | Command::Track { .. }
+        | Command::Collect { .. }
+        | Command::CollectInstead { .. } => matches!(state, S::Issued),
         Command::Withdraw { .. } => matches!(
             state,
             S::Submitted
@@ -721,7 +788,7 @@ fn the_command_samples_cover_every_command_variant() {
     let names: std::collections::BTreeSet<&str> =
         every_command().iter().map(Command::name).collect();
     assert_eq!(names.len(), every_command().len());
-    assert_eq!(names.len(), 17);
+    assert_eq!(names.len(), 21);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1005,8 +1072,8 @@ fn every_command_outside_its_states_is_an_illegal_transition_for_every_actor() {
             }
         }
     }
-    // 15 states × 17 commands × 8 actors.
-    assert_eq!(refused + checked_allowed, 15 * 17 * 8);
+    // 17 states × 21 commands × 8 actors.
+    assert_eq!(refused + checked_allowed, 17 * 21 * 8);
     assert!(
         refused > 1000,
         "the table exercises the refusals ({refused})"
@@ -2600,6 +2667,15 @@ fn arb_command() -> impl Strategy<Value = Command> {
         3 => prop::option::of(Just(LICENCE).prop_map(|_| licence()))
             .prop_map(|licence| Command::Issue { licence }),
         3 => text().prop_map(|how| Command::Deliver { how }),
+        2 => (
+            prop::sample::select(delivery::Carrier::ALL.to_vec()),
+            prop::sample::select(vec![EMS_NUMBER, "SF1234567890123", "EA123456784CN", ""])
+        )
+            .prop_map(|(carrier, number)| ship_with(carrier, number)),
+        4 => (prop::sample::select(delivery::ShipmentStatus::ALL.to_vec()), 0i64..200)
+            .prop_map(|(status, hours)| track(status, hours)),
+        2 => prop::sample::select(vec![PICKUP_CODE, "000000", ""]).prop_map(collect),
+        1 => Just(collect_instead()),
         1 => text().prop_map(|reason| Command::Withdraw { reason }),
     ]
 }
@@ -2641,6 +2717,23 @@ fn check_invariants(case: &Case) -> Result<(), TestCaseError> {
     prop_assert!(case.extension_days <= max_extension);
     for suspension in &case.suspensions {
         prop_assert!(suspension.from <= suspension.to);
+    }
+    // Only the last shipment may still be on its way; every earlier one came back.
+    if let Some((_, earlier)) = case.shipments.split_last() {
+        for shipment in earlier {
+            prop_assert_eq!(shipment.status, delivery::ShipmentStatus::Returned);
+        }
+    }
+    if case.shipment_in_flight() {
+        prop_assert_eq!(state, &CaseState::Issued);
+        let posted = matches!(case.delivery, Delivery::Post { .. });
+        prop_assert!(posted, "a parcel on its way is a posted result");
+    }
+    if case
+        .shipment()
+        .is_some_and(|s| s.status == delivery::ShipmentStatus::Signed)
+    {
+        prop_assert_eq!(state, &CaseState::Delivered);
     }
     if matches!(
         state,
@@ -2709,10 +2802,23 @@ fn checked_apply(
         "apply is deterministic"
     );
     match result {
+        Ok(outcome) if outcome.case.version == before.version => {
+            // Only a carrier's report recorded before changes nothing.
+            let tracking = matches!(command, Command::Track { .. });
+            prop_assert!(tracking, "{} changed nothing", command.name());
+            prop_assert_eq!(&outcome.case, &before);
+            prop_assert!(outcome.events.is_empty());
+            Ok(None)
+        }
         Ok(outcome) => {
             prop_assert!(!before.state.is_final(), "a final state is never left");
             prop_assert_eq!(outcome.case.version, before.version + 1);
-            prop_assert!(!outcome.events.is_empty());
+            // Carriers' reports on the way are kept on the shipment, not the case's timeline.
+            prop_assert!(
+                !outcome.events.is_empty() || matches!(command, Command::Track { .. }),
+                "{} appends an event",
+                command.name()
+            );
             prop_assert!(outcome.events.len() <= 2);
             for event in &outcome.events {
                 prop_assert_eq!(event.at, now);
@@ -2743,7 +2849,7 @@ proptest! {
     /// Random actors issue random commands from any starting state.
     #[test]
     fn random_commands_by_random_actors_never_panic_and_keep_the_case_consistent(
-        start in 0usize..15,
+        start in 0usize..17,
         moves in prop::collection::vec(arb_move(), 1..40),
     ) {
         let world = world();
@@ -2764,7 +2870,7 @@ proptest! {
     /// that the walk goes deep into the lifecycle (extensions, countersigning, returns…).
     #[test]
     fn the_first_allowed_actor_walks_deep_without_breaking_the_invariants(
-        start in 0usize..15,
+        start in 0usize..17,
         moves in prop::collection::vec(arb_move(), 1..60),
     ) {
         let world = world();
@@ -2897,4 +3003,415 @@ fn a_mandate_gives_an_agent_no_staff_powers() {
         !agent.is_applicant(&case.applicant),
         "an agent is never the applicant in person (ratings belong to the applicant)"
     );
+}
+// Delivery: posting with tracking, collection with the pickup code (SPEC C5)
+// ---------------------------------------------------------------------------------------------
+
+/// Applies a carrier's report that must be recorded (it may append no case event).
+fn tracked(w: &World, case: &Case, command: Command) -> Outcome {
+    let outcome = w
+        .try_act(case, &w.actors.system, on(3, 20), &command)
+        .unwrap_or_else(|e| panic!("track refused in {}: {e}", case.state.name()));
+    assert_eq!(outcome.case.version, case.version + 1);
+    outcome
+}
+
+#[test]
+fn a_posted_result_is_tracked_until_its_signature_delivers_the_case() {
+    use delivery::ShipmentStatus as S;
+    let w = world();
+    let a = &w.actors;
+    let Outcome { case, events } = w.act(&w.issued(), &a.clerk, on(3, 10), ship(" ea123456785cn "));
+    assert_eq!(kinds(&events), ["shipped"]);
+    assert_eq!(
+        events[0].kind.public_text().as_deref(),
+        Some("办理结果已交寄中国邮政EMS,运单号 EA123456785CN")
+    );
+    assert_eq!(case.state, CaseState::Issued);
+    let shipment = case
+        .shipment()
+        .cloned()
+        .unwrap_or_else(|| panic!("shipped"));
+    assert_eq!(shipment.tracking_number.as_str(), EMS_NUMBER);
+    assert_eq!(shipment.status, S::Shipped);
+    assert_eq!(shipment.postage, delivery::Postage::Free);
+    assert_eq!(shipment.hall, Some(hall(HALL)));
+
+    let mut case = case;
+    for (status, hours) in [(S::PickedUp, 1), (S::InTransit, 5), (S::OutForDelivery, 20)] {
+        let outcome = tracked(&w, &case, track(status, hours));
+        assert!(
+            outcome.events.is_empty(),
+            "{status:?} stays on the shipment"
+        );
+        case = outcome.case;
+        assert_eq!(case.shipment().map(|s| s.status), Some(status));
+        assert_eq!(case.state, CaseState::Issued);
+    }
+    let Outcome { case, events } = tracked(&w, &case, track(S::Signed, 24));
+    assert_eq!(case.state, CaseState::Delivered);
+    assert_eq!(case.closed_at, Some(on(3, 20)));
+    assert_eq!(kinds(&events), ["delivered"]);
+    assert_eq!(
+        events[0].kind.public_text().as_deref(),
+        Some("办理结果已签收(邮寄送达)")
+    );
+    let events_kept = case.shipment().map(|s| s.events.len());
+    assert_eq!(events_kept, Some(4));
+}
+
+#[test]
+fn a_carriers_repeated_report_changes_nothing_also_after_delivery() {
+    use delivery::ShipmentStatus as S;
+    let w = world();
+    let a = &w.actors;
+    let shipped = w.step(&w.issued(), &a.clerk, on(3, 10), ship(EMS_NUMBER));
+    let picked = tracked(&w, &shipped, track(S::PickedUp, 1)).case;
+    let again = w.try_act(&picked, &a.system, on(3, 21), &track(S::PickedUp, 1));
+    assert_eq!(
+        again,
+        Ok(Outcome {
+            case: picked.clone(),
+            events: Vec::new()
+        })
+    );
+    let signed = tracked(&w, &picked, track(S::Signed, 3)).case;
+    assert_eq!(signed.state, CaseState::Delivered);
+    let resent = w.try_act(&signed, &a.system, on(3, 22), &track(S::Signed, 3));
+    assert_eq!(resent.map(|o| o.case), Ok(signed.clone()));
+    // A new report after the signature is refused like any action on a final case.
+    let late = w.try_act(&signed, &a.system, on(3, 22), &track(S::Returned, 4));
+    assert!(matches!(late, Err(CaseError::IllegalTransition { .. })));
+}
+
+#[test]
+fn refused_shipment_reports_change_nothing() {
+    use delivery::ShipmentStatus as S;
+    let w = world();
+    let a = &w.actors;
+    let issued = w.issued();
+    assert_invalid(
+        w.try_act(&issued, &a.system, on(3, 20), &track(S::PickedUp, 1)),
+        "a report before the result is posted",
+    );
+    let shipped = w.step(&issued, &a.clerk, on(3, 10), ship(EMS_NUMBER));
+    for status in [S::Signed, S::InTransit, S::Returned, S::Shipped] {
+        match w.try_act(&shipped, &a.system, on(3, 20), &track(status, 1)) {
+            Err(CaseError::Delivery(error)) => {
+                assert_eq!(error.code(), "illegal_shipment_status", "{status:?}")
+            }
+            other => panic!("{status:?} before the pick-up: {other:?}"),
+        }
+    }
+    let out = tracked(
+        &w,
+        &tracked(&w, &shipped, track(S::PickedUp, 1)).case,
+        track(S::OutForDelivery, 2),
+    )
+    .case;
+    let back = w.try_act(&out, &a.system, on(3, 20), &track(S::InTransit, 3));
+    assert_eq!(
+        back.map_err(|e| e.code()),
+        Err("illegal_shipment_status"),
+        "a parcel out for delivery does not go back in transit"
+    );
+    let older = w.try_act(&out, &a.system, on(3, 20), &track(S::Signed, 1));
+    assert_eq!(older.map_err(|e| e.code()), Err("invalid_tracking_event"));
+    let future = w.try_act(&out, &a.system, on(3, 10), &track(S::Signed, 48));
+    assert_eq!(future.map_err(|e| e.code()), Err("invalid_tracking_event"));
+    // Who reports: the carrier's system or a clerk, nobody else.
+    for actor in [&a.applicant, &a.approver, &a.chief, &a.citizen] {
+        assert_forbidden(
+            w.try_act(&out, actor, on(3, 20), &track(S::Signed, 3)),
+            "a report by someone who is not a carrier or a clerk",
+        );
+    }
+    let by_clerk = w.try_act(&out, &a.clerk, on(3, 20), &track(S::Signed, 3));
+    assert_eq!(by_clerk.map(|o| o.case.state), Ok(CaseState::Delivered));
+}
+
+#[test]
+fn a_result_is_posted_once_at_a_time_by_a_clerk_or_its_department() {
+    let w = world();
+    let a = &w.actors;
+    let issued = w.issued();
+    for actor in [&a.applicant, &a.citizen, &a.fire, &a.system] {
+        assert_forbidden(
+            w.try_act(&issued, actor, on(3, 10), &ship(EMS_NUMBER)),
+            "posting by an outsider",
+        );
+    }
+    let by_chief = w.try_act(&issued, &a.chief, on(3, 10), &ship(EMS_NUMBER));
+    assert!(by_chief.is_ok(), "{by_chief:?}");
+    let wrong = w.try_act(&issued, &a.clerk, on(3, 10), &ship("EA123456784CN"));
+    assert_eq!(wrong.map_err(|e| e.code()), Err("invalid_tracking_number"));
+    let shipped = w.step(&issued, &a.clerk, on(3, 10), ship(EMS_NUMBER));
+    assert_invalid(
+        w.try_act(
+            &shipped,
+            &a.clerk,
+            on(3, 11),
+            &ship_with(delivery::Carrier::Sf, "SF1234567890123"),
+        ),
+        "a second parcel while the first is on its way",
+    );
+    assert_invalid(
+        w.try_act(&shipped, &a.clerk, on(3, 11), &deliver()),
+        "a manual delivery while the parcel is on its way",
+    );
+    assert_invalid(
+        w.try_act(&shipped, &a.applicant, on(3, 11), &collect_instead()),
+        "collection while the parcel is on its way",
+    );
+    let to_collect = w.issued_to_collect();
+    assert_invalid(
+        w.try_act(&to_collect, &a.clerk, on(3, 10), &ship(EMS_NUMBER)),
+        "posting a result that waits at a hall",
+    );
+}
+
+#[test]
+fn a_returned_parcel_is_posted_again_or_collected_at_a_hall() {
+    use delivery::ShipmentStatus as S;
+    let w = world();
+    let a = &w.actors;
+    let shipped = w.step(&w.issued(), &a.clerk, on(3, 10), ship(EMS_NUMBER));
+    let picked = tracked(&w, &shipped, track(S::PickedUp, 1)).case;
+    let mut returning = track(S::Returned, 30);
+    if let Command::Track { note, .. } = &mut returning {
+        *note = "收件人地址不详".to_owned();
+    }
+    let Outcome {
+        case: returned,
+        events,
+    } = tracked(&w, &picked, returning);
+    assert_eq!(returned.state, CaseState::Issued);
+    assert_eq!(kinds(&events), ["shipment_returned"]);
+    assert_eq!(
+        events[0].kind.public_text().as_deref(),
+        Some("邮件被退回(收件人地址不详),将重新寄送或改为窗口领取")
+    );
+    assert!(!returned.shipment_in_flight());
+
+    // Posted again, with another number: the first shipment stays in the history.
+    let again = w.step(
+        &returned,
+        &a.clerk,
+        on(3, 21),
+        ship_with(delivery::Carrier::Sf, "SF1234567890123"),
+    );
+    assert_eq!(again.shipments.len(), 2);
+    assert_eq!(again.shipments[0].status, S::Returned);
+    assert_eq!(
+        again.shipment().map(|s| s.carrier),
+        Some(delivery::Carrier::Sf)
+    );
+
+    // Or collected: the applicant switches, then a clerk hands it out against the new code.
+    let Outcome {
+        case: waiting,
+        events,
+    } = w.act(&returned, &a.applicant, on(3, 21), collect_instead());
+    assert_eq!(kinds(&events), ["switched_to_collection"]);
+    assert!(matches!(
+        &waiting.delivery,
+        Delivery::Collect { pickup_code, .. } if pickup_code == "719304"
+    ));
+    let delivered = w.step(&waiting, &a.clerk, on(3, 22), collect("719304"));
+    assert_eq!(delivered.state, CaseState::Delivered);
+}
+
+#[test]
+fn a_result_waiting_at_a_hall_is_handed_out_only_against_its_pickup_code() {
+    let w = world();
+    let a = &w.actors;
+    let waiting = w.issued_to_collect();
+    for code in ["000000", "48392", "", "4839200"] {
+        let result = w.try_act(&waiting, &a.clerk, on(3, 10), &collect(code));
+        assert_eq!(
+            result,
+            Err(CaseError::Delivery(
+                delivery::DeliveryError::WrongPickupCode
+            )),
+            "{code:?}"
+        );
+    }
+    assert_invalid(
+        w.try_act(&waiting, &a.clerk, on(3, 10), &deliver()),
+        "handing out without the pickup code",
+    );
+    for actor in [&a.applicant, &a.approver, &a.system] {
+        assert_forbidden(
+            w.try_act(&waiting, actor, on(3, 10), &collect(PICKUP_CODE)),
+            "collection away from a window",
+        );
+    }
+    let Outcome { case, events } = w.act(&waiting, &a.clerk, on(3, 10), collect(PICKUP_CODE));
+    assert_eq!(case.state, CaseState::Delivered);
+    assert_eq!(
+        events[0].kind.public_text().as_deref(),
+        Some("办理结果已领取")
+    );
+    // A posted result is not collected without switching first.
+    assert_invalid(
+        w.try_act(&w.issued(), &a.clerk, on(3, 10), &collect(PICKUP_CODE)),
+        "collecting a posted result",
+    );
+}
+
+impl World {
+    /// The standard case to be collected at a hall, issued.
+    fn issued_to_collect(&self) -> Case {
+        let a = &self.actors;
+        let mut case = self.accepted_at(&CaseBuilder::new().collected().build(), on(3, 2));
+        case = self.advance(case, 3);
+        case = self.step(
+            &case,
+            &a.chief,
+            on(3, 6),
+            Command::Decide {
+                granted: true,
+                opinion: "准予".to_owned(),
+            },
+        );
+        self.step(&case, &a.clerk, on(3, 9), Command::Issue { licence: None })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verified documents (once-only, SPEC C3)
+// ---------------------------------------------------------------------------------------------
+
+/// A demo item whose materials are the standard case's: the form (a blank template), the ID
+/// card (default validity) and the fire opinion (6 months).
+fn item_of_standard_case() -> crate::catalog::ItemDefinition {
+    let mut item: crate::catalog::ItemDefinition = toml::from_str(include_str!(
+        "../../../../data/demo/catalog/items/funeral-subsidy.toml"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let template = item.materials[0].clone();
+    let with = |code: &str, blank: Option<&str>, months: Option<u32>| {
+        let mut material = template.clone();
+        material.code = self::material(code);
+        material.name = format!("{code} 名称");
+        material.template = blank.map(str::to_owned);
+        material.verified_for_months = months;
+        material
+    };
+    item.materials = vec![
+        with(FORM, Some("申请表.docx"), None),
+        with(ID_CARD, None, None),
+        with(FIRE_OPINION, None, Some(6)),
+    ];
+    item
+}
+
+#[test]
+fn a_clerks_check_makes_the_handed_in_copies_verified_documents() {
+    let w = world();
+    let case = standard_case();
+    let item = item_of_standard_case();
+    let now = on(3, 2);
+    let mut n = 0;
+    let documents = verified::checked_by_clerk(&case, &item, &w.actors.clerk, now, |_| {
+        n += 1;
+        uuid::Uuid::from_u128(n)
+    });
+    let found: Vec<(&str, Date)> = documents
+        .iter()
+        .map(|d| (d.material.as_str(), d.valid_until))
+        .collect();
+    // The filled-in form is not reused; the ID card for a year, the fire opinion for 6 months.
+    assert_eq!(
+        found,
+        [
+            (ID_CARD, date(2027, 3, 2)),
+            (FIRE_OPINION, date(2026, 9, 2))
+        ]
+    );
+    let card = &documents[0];
+    assert_eq!(card.holder, APPLICANT_ID);
+    assert_eq!(card.source_case, case.id);
+    assert_eq!(card.department, department(MARKET));
+    assert_eq!(card.hall, Some(hall(HALL)));
+    assert_eq!(card.verified_by, account("clerk"));
+    assert_eq!(card.copy, verified::CheckedCopy::Paper);
+    assert_eq!(
+        card.status_on(date(2027, 3, 2)),
+        verified::DocumentStatus::Valid
+    );
+    assert_eq!(
+        card.status_on(date(2027, 3, 3)),
+        verified::DocumentStatus::Expired
+    );
+    // Nobody but a clerk checks copies.
+    for actor in [&w.actors.approver, &w.actors.applicant, &w.actors.system] {
+        assert!(
+            verified::checked_by_clerk(&case, &item, actor, now, |_| uuid::Uuid::nil()).is_empty()
+        );
+    }
+}
+
+#[test]
+fn licences_commitments_promises_and_references_are_not_checked_copies() {
+    let w = world();
+    let mut case = standard_case();
+    let item = item_of_standard_case();
+    case.materials = vec![
+        CaseMaterial {
+            code: material(ID_CARD),
+            name: String::new(),
+            provision: Provision::Licence { licence: licence() },
+        },
+        CaseMaterial {
+            code: material(FIRE_OPINION),
+            name: String::new(),
+            provision: Provision::VerifiedDocument {
+                document: uuid::Uuid::nil(),
+                source_case: "earlier".to_owned(),
+                verified_by: "示范市政务服务中心".to_owned(),
+                valid_until: date(2026, 9, 1),
+            },
+        },
+    ];
+    let documents = verified::checked_by_clerk(&case, &item, &w.actors.clerk, on(3, 2), |_| {
+        uuid::Uuid::nil()
+    });
+    assert_eq!(documents, []);
+}
+
+#[test]
+fn the_newest_valid_unrevoked_document_of_the_holder_replaces_the_material() {
+    let w = world();
+    let item = item_of_standard_case();
+    let mut n = 0;
+    let mut id = |_: &MaterialCode| {
+        n += 1;
+        uuid::Uuid::from_u128(n)
+    };
+    let older =
+        verified::checked_by_clerk(&standard_case(), &item, &w.actors.clerk, on(3, 2), &mut id);
+    let newer =
+        verified::checked_by_clerk(&standard_case(), &item, &w.actors.clerk, on(3, 5), &mut id);
+    let mut all: Vec<_> = older.into_iter().chain(newer).collect();
+    let card = material(ID_CARD);
+    let best = verified::best_for(&all, &card, APPLICANT_ID, date(2026, 4, 1));
+    assert_eq!(best.map(|d| d.verified_at), Some(on(3, 5)));
+    assert!(verified::best_for(&all, &card, "11010519491231002X", date(2026, 4, 1)).is_none());
+    // Revoked: the older one is offered again; after its end, nothing.
+    for document in all.iter_mut().filter(|d| d.verified_at == on(3, 5)) {
+        document.revoked = Some(verified::Revocation {
+            at: on(3, 6),
+            reason: "补正".to_owned(),
+        });
+    }
+    let best = verified::best_for(&all, &card, APPLICANT_ID, date(2026, 4, 1));
+    assert_eq!(best.map(|d| d.verified_at), Some(on(3, 2)));
+    assert!(verified::best_for(&all, &card, APPLICANT_ID, date(2027, 3, 3)).is_none());
+    let provision = best.map(|d| d.as_provision("示范市政务服务中心"));
+    assert!(matches!(
+        provision,
+        Some(Provision::VerifiedDocument { valid_until, ref verified_by, .. })
+            if valid_until == date(2027, 3, 2) && verified_by == "示范市政务服务中心"
+    ));
 }

@@ -251,6 +251,11 @@ pub struct Material {
     /// A data element the government already holds replaces the material.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by_element: Option<DataElementCode>,
+    /// How many months a copy checked at a window stays verified for the applicant's later
+    /// applications (once-only, `cases::verified`); 0: never reused (a power of attorney, an
+    /// agent's ID card). Without it: 12 months, or never for a form with a blank template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_for_months: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -4,6 +4,7 @@ mod case_sql {
     use sqlx::types::Json;
     use sqlx::{QueryBuilder, Row};
     use tongban_domain::calendar::shanghai_date;
+    use tongban_domain::cases::verified::{Revocation, VerifiedDocument};
     use tongban_domain::cases::{Case, CaseEvent, EventKind};
     use tongban_domain::licences::Licence;
 
@@ -11,7 +12,7 @@ mod case_sql {
     use crate::error::StoreError;
     use crate::model::{
         AuditEntry, CaseFilter, CaseOrder, CasePage, CaseSummary, CaseWrite, DataAccess,
-        OutboxMessage, StoredEvent,
+        OutboxMessage, ShippedCase, StoredEvent,
     };
     use crate::ports::CaseStore;
     use crate::{from_micros, new_id, to_micros};
@@ -94,6 +95,35 @@ mod case_sql {
         Ok(())
     }
 
+    /// Keeps the tracking index (`case_shipments`) in step with the case's current shipment:
+    /// earlier postings keep the row they got while they were current.
+    async fn write_shipment(conn: &mut Conn, case: &Case) -> Result<(), StoreError> {
+        let Some(shipment) = case.shipment() else {
+            return Ok(());
+        };
+        let seq = i32::try_from(case.shipments.len() - 1).unwrap_or(i32::MAX);
+        let updated_at = shipment
+            .events
+            .last()
+            .map_or(shipment.shipped_at, |e| e.recorded_at);
+        sqlx::query(
+            "INSERT INTO case_shipments (case_id, seq, carrier, tracking_number, applicant_identifier, \
+             status, shipped_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (case_id, seq) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+        )
+        .bind(case.id)
+        .bind(seq)
+        .bind(shipment.carrier.code())
+        .bind(shipment.tracking_number.as_str())
+        .bind(&case.applicant.identifier)
+        .bind(shipment.status.code())
+        .bind(to_micros(shipment.shipped_at))
+        .bind(to_micros(updated_at))
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
     async fn insert_side_effects(conn: &mut Conn, write: &CaseWrite) -> Result<(), StoreError> {
         for message in &write.outbox {
             sqlx::query(
@@ -112,6 +142,7 @@ mod case_sql {
         if let Some(licence) = &write.licence {
             insert_licence(conn, licence).await?;
         }
+        super::document_sql::write(conn, write).await?;
         insert_logs(conn, &write.audit, &write.access).await
     }
 
@@ -495,7 +526,8 @@ mod case_sql {
                         write_co_departments(conn, &case).await?;
                     }
                     insert_events(conn, case.id, case.version, &write.events).await?;
-                                insert_side_effects(conn, &write).await
+                    write_shipment(conn, &case).await?;
+                    insert_side_effects(conn, &write).await
                 })
             })
             .await
@@ -572,6 +604,57 @@ mod case_sql {
                 cases,
                 next: if more { next } else { None },
             })
+        }
+
+        async fn shipped_cases(
+            &self,
+            carrier: &str,
+            tracking_number: &str,
+        ) -> Result<Vec<ShippedCase>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT case_id, seq, applicant_identifier, status FROM case_shipments \
+                 WHERE carrier = $1 AND tracking_number = $2 ORDER BY shipped_at, case_id",
+            )
+            .bind(carrier)
+            .bind(tracking_number)
+            .fetch_all(&self.read)
+            .await?;
+            let mut cases = Vec::with_capacity(rows.len());
+            for row in rows {
+                let seq: i32 = row.try_get("seq")?;
+                cases.push(ShippedCase {
+                    case_id: row.try_get("case_id")?,
+                    seq: u32::try_from(seq).map_err(StoreError::corrupt)?,
+                    applicant: row.try_get("applicant_identifier")?,
+                    status: row.try_get("status")?,
+                });
+            }
+            Ok(cases)
+        }
+
+        async fn verified_documents(
+            &self,
+            holder: &str,
+        ) -> Result<Vec<VerifiedDocument>, StoreError> {
+            super::document_sql::of_holder(&self.read, holder).await
+        }
+
+        async fn verified_document(
+            &self,
+            id: uuid::Uuid,
+        ) -> Result<Option<VerifiedDocument>, StoreError> {
+            super::document_sql::one(&self.read, id).await
+        }
+
+        async fn revoke_verified_document(
+            &self,
+            id: uuid::Uuid,
+            revocation: Revocation,
+        ) -> Result<bool, StoreError> {
+            self.write(move |conn| {
+                Box::pin(async move { super::document_sql::revoke(conn, id, &revocation).await })
+            })
+            .await
         }
 
         async fn licence(&self, identifier: &str) -> Result<Option<Licence>, StoreError> {

@@ -391,6 +391,7 @@ fn case(channel: Channel, hall: Option<&str>, at: Timestamp) -> Case {
     Case {
         id: uuid::Uuid::now_v7(),
         parent: None,
+        shipments: Vec::new(),
         number: String::new(),
         version: 1,
         item_code: item.implementation_code.clone(),
@@ -416,6 +417,7 @@ fn case(channel: Channel, hall: Option<&str>, at: Timestamp) -> Case {
             recipient: "申请人".into(),
             phone: "13800000000".into(),
             address: "示范市".into(),
+            postage: Default::default(),
         },
         statutory_limit: item.statutory_limit,
         promised_limit: item.promised_limit,

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod bundle_cases;
 pub mod cases;
 pub mod catalog;
+pub mod delivery;
+pub mod documents;
 pub mod feedback;
 pub mod halls;
 pub mod hotline;
@@ -33,6 +35,7 @@ use crate::AppState;
     tags(
         (name = "catalog", description = "Service items, guides and one-thing bundles (C1)"),
         (name = "bundles", description = "One-thing bundle applications: parent and child cases (C3)"),
+        (name = "delivery", description = "Delivery of results: carriers' reports on parcels (C5)"),
         (name = "assistant", description = "The one-sentence assistant, 一句话办事 (C9)"),
         (name = "meta", description = "This document")
     )
@@ -48,6 +51,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(cases::router())
         .merge(bundle_cases::router())
+        .merge(delivery::router())
+        .merge(documents::router())
         .merge(halls::router())
         .merge(feedback::router())
         .merge(hotline::router())

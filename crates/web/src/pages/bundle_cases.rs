@@ -13,12 +13,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use super::cases::{
-    FORM_BODY_LIMIT, Viewer, here, local_time, problems_of, read_form, store_files,
+    FORM_BODY_LIMIT, Viewer, here, local_time, problems_of, read_checked_form, store_files,
 };
 use super::i18n::{Labels, Lang};
 use super::{page_error, render};
 use crate::AppState;
-use crate::auth::{PageSession, encode_query_value, verify_csrf};
+use crate::auth::{PageSession, encode_query_value};
 use crate::error::ApiError;
 use crate::services::bundle_plan::{BundlePlan, plan};
 use crate::services::bundles::{self as service, BundleApplicationRequest, BundleCaseView};
@@ -183,13 +183,10 @@ async fn apply_submit(
     Path(code): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let posted = match read_form(multipart).await {
+    let posted = match read_checked_form(multipart, &session).await {
         Ok(posted) => posted,
         Err(error) => return page_error(lang, error),
     };
-    if let Err(error) = verify_csrf(posted.get("csrf"), &session) {
-        return page_error(lang, error);
-    }
     let answers = posted.with_prefix("answer.");
     let fields = posted.with_prefix("field.");
     let names = posted.with_prefix("name.");
@@ -197,6 +194,7 @@ async fn apply_submit(
     let materials: Vec<MaterialInput> = stored
         .into_iter()
         .map(|(code, upload)| MaterialInput {
+            document: None,
             code,
             provided_as: "upload".to_owned(),
             upload: Some(upload.key),

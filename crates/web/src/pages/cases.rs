@@ -25,6 +25,7 @@ use jiff::civil::Date;
 use jiff::tz::Offset;
 use serde_json::Value;
 use tongban_domain::calendar::shanghai_date;
+use tongban_domain::cases::delivery::{Carrier, DeliveryError, Postage, ShipmentStatus};
 use tongban_domain::cases::lifecycle::ToleratedMaterial;
 use tongban_domain::cases::{
     Actor, ActorKind, Case, CaseError, CaseMaterial, CaseState, Command, Context, CorrectionItem,
@@ -32,7 +33,7 @@ use tongban_domain::cases::{
 };
 use tongban_domain::catalog::ElementKind;
 use tongban_domain::ids::{IdNumber, ImplementationCode};
-use tongban_domain::keys::MaterialCode;
+use tongban_domain::keys::{HallKey, MaterialCode};
 use tongban_domain::licences::{Licence, LicenceStatus};
 use tongban_domain::org::Role;
 use tongban_store::model::CaseSummary;
@@ -69,6 +70,7 @@ pub fn router() -> Router<AppState> {
             post(case_action).layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
         .route("/workbench", get(workbench))
+        .route("/workbench/collect", post(workbench_collect))
         .route("/inbox", get(inbox))
         .route("/verify/{identifier}", get(verify_page))
         .route("/licences/{identifier}/print", get(licence_print))
@@ -162,6 +164,13 @@ fn action_label(lang: Lang, action: &str) -> String {
         "decide" => ("作出决定", "Decide"),
         "issue" => ("出证", "Issue the result"),
         "deliver" => ("送达/领取", "Hand out the result"),
+        "ship" => ("交寄办理结果", "Post the result"),
+        "track" => ("登记物流状态", "Record a carrier's report"),
+        "collect" => ("凭取件码领取", "Hand out against the pickup code"),
+        "collect_instead" => ("改为窗口领取", "Collect at a hall instead"),
+        "shipped" => ("已交寄", "Posted"),
+        "shipment_returned" => ("邮件退回", "Returned by the carrier"),
+        "switched_to_collection" => ("改为窗口领取", "Switched to collection"),
         "withdraw" => ("撤回申请", "Withdraw"),
         "submitted" => ("提交申请", "Submitted"),
         "pre_approved" => ("预审通过", "Pre-review passed"),
@@ -265,6 +274,16 @@ impl Posted {
             })
             .collect()
     }
+}
+
+/// A posted page form whose CSRF token belongs to the session.
+pub(crate) async fn read_checked_form(
+    multipart: Result<Multipart, MultipartRejection>,
+    session: &PageSession,
+) -> Result<Posted, ApiError> {
+    let posted = read_form(multipart).await?;
+    verify_csrf(posted.get("csrf"), session)?;
+    Ok(posted)
 }
 
 pub(crate) async fn read_form(
@@ -377,6 +396,14 @@ struct LicenceOption {
     selected: bool,
 }
 
+/// A verified document offered for a material (已核验材料免提交).
+struct DocumentOption {
+    id: String,
+    /// 已由 X 核验(有效期至 …).
+    label: String,
+    selected: bool,
+}
+
 /// A material of the application: upload, a licence held (免提交), or a commitment (告知承诺).
 struct MaterialChoice {
     code: String,
@@ -390,7 +417,8 @@ struct MaterialChoice {
     committed: bool,
     paper: bool,
     licences: Vec<LicenceOption>,
-    /// `upload` or `licence:<identifier>`.
+    documents: Vec<DocumentOption>,
+    /// `upload`, `licence:<identifier>` or `verified:<document id>`.
     choice: String,
     /// A file already stored on an earlier try (its key and name), so it is not asked again.
     uploaded_key: String,
@@ -441,6 +469,8 @@ struct ApplyPage {
     agent: bool,
     values: ApplyValues,
     problems: Vec<String>,
+    /// Who pays for posting the result (the item's policy).
+    postage: crate::services::delivery::PostageView,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -551,6 +581,18 @@ async fn apply_page(
         },
         _ => Vec::new(),
     };
+    // Copies of these materials that a clerk checked for an earlier case (once-only).
+    let codes: Vec<MaterialCode> = item
+        .materials
+        .iter()
+        .filter_map(|m| MaterialCode::parse(&m.code).ok())
+        .collect();
+    let verified = match (&holder, ready) {
+        (Some(holder), true) => {
+            crate::services::documents::offered(state, actor, holder, &codes).await?
+        }
+        _ => Vec::new(),
+    };
     let lookup = state.lookup.get();
     let today = shanghai_date(state.clock.now());
     let fields = item
@@ -626,6 +668,32 @@ async fn apply_page(
                         == Some(format!("licence:{}", licence.identifier).as_str()),
                 })
                 .collect();
+            // A checked copy is the default: the material is not asked again.
+            let choice = values
+                .choices
+                .get(&material.code)
+                .cloned()
+                .unwrap_or_else(|| {
+                    verified
+                        .iter()
+                        .find(|d| d.material.as_str() == material.code)
+                        .map_or_else(|| "upload".to_owned(), |d| format!("verified:{}", d.id))
+                });
+            let documents = verified
+                .iter()
+                .filter(|d| d.material.as_str() == material.code)
+                .map(|document| DocumentOption {
+                    id: document.id.to_string(),
+                    label: format!(
+                        "{}{}{}{}",
+                        lang.pick("已由", "checked by "),
+                        crate::services::documents::office_of(&lookup, document),
+                        lang.pick("核验,有效期至", ", valid until "),
+                        document.valid_until
+                    ),
+                    selected: choice == format!("verified:{}", document.id),
+                })
+                .collect();
             let (uploaded_key, uploaded_name) = values
                 .uploaded
                 .get(&material.code)
@@ -643,11 +711,8 @@ async fn apply_page(
                 committed: values.committed.contains(&material.code),
                 paper: values.paper.contains(&material.code),
                 licences: held,
-                choice: values
-                    .choices
-                    .get(&material.code)
-                    .cloned()
-                    .unwrap_or_else(|| "upload".to_owned()),
+                documents,
+                choice,
                 uploaded_key,
                 uploaded_name,
             }
@@ -697,6 +762,7 @@ async fn apply_page(
             .iter()
             .map(|(q, o)| (q.clone(), o.clone()))
             .collect(),
+        postage: Postage::for_item(&item.guide).into(),
         item,
         fields,
         materials,
@@ -722,13 +788,10 @@ async fn apply_submit(
     Path(code): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let posted = match read_form(multipart).await {
+    let posted = match read_checked_form(multipart, &session).await {
         Ok(posted) => posted,
         Err(error) => return page_error(lang, error),
     };
-    if let Err(error) = verify_csrf(posted.get("csrf"), &session) {
-        return page_error(lang, error);
-    }
     let answers = posted.with_prefix("answer.");
     let item = match parse_item_code(&code) {
         Ok(parsed) => {
@@ -794,6 +857,7 @@ async fn apply_submit(
                 file_name: None,
                 licence: None,
                 commitment: Some(commitment_text(&material.name)),
+                document: None,
             });
             continue;
         }
@@ -807,6 +871,7 @@ async fn apply_submit(
                 file_name: None,
                 licence: None,
                 commitment: None,
+                document: None,
             });
             continue;
         }
@@ -819,6 +884,19 @@ async fn apply_submit(
                 file_name: None,
                 licence: Some(licence.to_owned()),
                 commitment: None,
+                document: None,
+            });
+            continue;
+        }
+        if let Some(document) = choice.strip_prefix("verified:") {
+            materials.push(MaterialInput {
+                code: code.clone(),
+                provided_as: "verified_document".to_owned(),
+                upload: None,
+                file_name: None,
+                licence: None,
+                commitment: None,
+                document: Some(document.to_owned()),
             });
             continue;
         }
@@ -830,6 +908,7 @@ async fn apply_submit(
                 file_name: Some(file_name.clone()).filter(|n| !n.is_empty()),
                 licence: None,
                 commitment: None,
+                document: None,
             });
         }
     }
@@ -1035,6 +1114,7 @@ struct WorkbenchPage {
     error: Option<String>,
     waiting: Vec<CaseRow>,
     items: Vec<(String, String)>,
+    csrf: String,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -1142,7 +1222,47 @@ async fn workbench(
         error,
         waiting,
         items,
+        csrf: session.csrf.clone(),
     })
+}
+
+/// The workbench's "collect with the pickup code" form (通办通取: any hall hands out any
+/// result): the case number and the code the applicant shows. A wrong code is refused on the
+/// case's page and changes nothing.
+async fn workbench_collect(
+    State(state): State<AppState>,
+    lang: Lang,
+    session: PageSession,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let posted = match read_checked_form(multipart, &session).await {
+        Ok(posted) => posted,
+        Err(error) => return page_error(lang, error),
+    };
+    if let Err(error) = require_role(&session.actor, Role::Clerk) {
+        return page_error(lang, error);
+    }
+    let number = posted.get("number").trim().to_owned();
+    let view = match service::get(&state, &session.actor, &number).await {
+        Ok(view) => view,
+        Err(error) => return page_error(lang, error),
+    };
+    let command = Command::Collect {
+        pickup_code: posted.get("pickup_code").to_owned(),
+    };
+    let request = ActionRequest {
+        version: view.version,
+        command,
+    };
+    match service::act(&state, &session.actor, &view.id, request).await {
+        Ok(view) => Redirect::to(&format!("/cases/{}?done=collect", view.id)).into_response(),
+        Err(error) if error.code.status().is_server_error() => page_error(lang, error),
+        Err(error) => {
+            let notice = Notice::refused(lang, "collect", problems_of(&error));
+            let status = error.code.status();
+            show_case(&state, lang, &session, &view.id, Some(notice), status).await
+        }
+    }
 }
 
 #[derive(Template)]
@@ -1254,6 +1374,10 @@ struct Actions {
     extend: bool,
     issue: bool,
     deliver: bool,
+    ship: bool,
+    track: bool,
+    collect: bool,
+    collect_instead: bool,
     withdraw: bool,
     supply: Vec<(String, String)>,
 }
@@ -1274,8 +1398,75 @@ impl Actions {
             || self.extend
             || self.issue
             || self.deliver
+            || self.ship
+            || self.track
+            || self.collect
+            || self.collect_instead
             || self.withdraw
             || !self.supply.is_empty()
+    }
+}
+
+impl Notice {
+    /// "Not done: <action>" with what was wrong.
+    fn refused(lang: Lang, action: &str, problems: Vec<String>) -> Notice {
+        Notice {
+            kind: "error",
+            text: format!(
+                "{}{}",
+                lang.pick("未能完成:", "Not done: "),
+                action_label(lang, action)
+            ),
+            problems,
+        }
+    }
+}
+
+/// A posting of the result as the case page shows it (times in China time, newest report first).
+struct ShipmentRow {
+    status: String,
+    status_text: String,
+    carrier_name: String,
+    tracking_number: String,
+    postage: String,
+    shipped_at: String,
+    hall_name: String,
+    events: Vec<TrackingRow>,
+}
+
+struct TrackingRow {
+    status: String,
+    status_text: String,
+    at: String,
+    place: String,
+    note: String,
+}
+
+fn shipment_row(lang: Lang, shipment: &crate::services::delivery::ShipmentView) -> ShipmentRow {
+    ShipmentRow {
+        status: shipment.status.clone(),
+        status_text: lang
+            .pick(&shipment.status_text, &shipment.status_text_en)
+            .to_owned(),
+        carrier_name: shipment.carrier_name.clone(),
+        tracking_number: shipment.tracking_number.clone(),
+        postage: lang
+            .pick(&shipment.postage.text, &shipment.postage.text_en)
+            .to_owned(),
+        shipped_at: local_time(&shipment.shipped_at),
+        hall_name: shipment.hall_name.clone().unwrap_or_default(),
+        events: shipment
+            .events
+            .iter()
+            .rev()
+            .map(|event| TrackingRow {
+                status: event.status.clone(),
+                status_text: event.status_text.clone(),
+                at: local_time(&event.at),
+                place: event.place.clone(),
+                note: event.note.clone().unwrap_or_default(),
+            })
+            .collect(),
     }
 }
 
@@ -1315,6 +1506,13 @@ struct CasePage {
     correction: Vec<CorrectionRow>,
     delivery: String,
     pickup_code: String,
+    /// Post: who pays the postage.
+    postage: String,
+    shipment: Option<ShipmentRow>,
+    returned: Vec<ShipmentRow>,
+    /// For the `ship` and `collect_instead` forms: (code, name).
+    carriers: Vec<(&'static str, &'static str)>,
+    halls: Vec<(String, String)>,
     decision: String,
     decision_opinion: String,
     licence: Option<LicenceRow>,
@@ -1384,6 +1582,9 @@ fn may(state: &AppState, actor: &Actor, case: &Case, command: &Command) -> bool 
         // (e.g. no extension left); a calendar error is shown when the action is really taken.
         Err(CaseError::Invalid(_) | CaseError::InvalidApplication(_)) => false,
         Err(CaseError::StaleVersion { .. } | CaseError::Calendar(_)) => true,
+        // The stand-in pickup code is wrong on purpose: the form is for the real one.
+        Err(CaseError::Delivery(DeliveryError::WrongPickupCode)) => true,
+        Err(CaseError::Delivery(_)) => false,
     }
 }
 
@@ -1475,6 +1676,44 @@ fn actions_for(state: &AppState, actor: &Actor, case: &Case) -> Actions {
         ),
         issue: may(state, actor, case, &Command::Issue { licence: None }),
         deliver: may(state, actor, case, &Command::Deliver { how: text() }),
+        ship: may(
+            state,
+            actor,
+            case,
+            &Command::Ship {
+                carrier: Carrier::Ems,
+                tracking_number: "EA123456785CN".to_owned(),
+            },
+        ),
+        // A clerk types a carrier's report for a parcel on its way (halls without a carrier
+        // integration); carriers' systems use the API.
+        track: case.shipment_in_flight()
+            && actor.kind == ActorKind::Staff
+            && actor.has_role(Role::Clerk, None)
+            && case.state == CaseState::Issued,
+        collect: may(
+            state,
+            actor,
+            case,
+            &Command::Collect {
+                pickup_code: String::new(),
+            },
+        ),
+        collect_instead: case
+            .hall
+            .as_ref()
+            .or(actor.clerk_hall())
+            .is_some_and(|hall| {
+                may(
+                    state,
+                    actor,
+                    case,
+                    &Command::CollectInstead {
+                        hall: hall.clone(),
+                        pickup_code: "000000".to_owned(),
+                    },
+                )
+            }),
         withdraw: may(state, actor, case, &Command::Withdraw { reason: text() }),
         ..Actions::default()
     };
@@ -1537,6 +1776,21 @@ fn provision_text(lang: Lang, provision: &Provision) -> (String, String) {
             lang.pick("窗口核验纸质材料", "Paper, checked at the window")
                 .to_owned(),
             String::new(),
+        ),
+        Provision::VerifiedDocument {
+            source_case,
+            verified_by,
+            valid_until,
+            ..
+        } => (
+            lang.pick("已核验材料免提交", "Already checked: not asked again")
+                .to_owned(),
+            format!(
+                "{}{verified_by}{}{source_case}{}{valid_until}",
+                lang.pick("已由", "checked by "),
+                lang.pick("核验(办件 ", " for case "),
+                lang.pick(",有效期至 ", ", valid until "),
+            ) + lang.pick(")", ""),
         ),
     }
 }
@@ -1840,6 +2094,33 @@ async fn case_view_page(
         correction,
         delivery,
         pickup_code,
+        postage: view
+            .delivery
+            .postage
+            .as_ref()
+            .map(|p| lang.pick(&p.text, &p.text_en).to_owned())
+            .unwrap_or_default(),
+        shipment: view
+            .delivery
+            .shipment
+            .as_ref()
+            .map(|s| shipment_row(lang, s)),
+        returned: view
+            .delivery
+            .returned
+            .iter()
+            .map(|s| shipment_row(lang, s))
+            .collect(),
+        carriers: Carrier::ALL
+            .iter()
+            .map(|c| (c.code(), lang.pick(c.name().0, c.name().1)))
+            .collect(),
+        halls: lookup
+            .organisation
+            .halls
+            .iter()
+            .map(|h| (h.key.to_string(), h.name.clone()))
+            .collect(),
         decision,
         decision_opinion,
         licence,
@@ -1982,6 +2263,38 @@ async fn command_of(
         }
         "issue" => Command::Issue { licence: None },
         "deliver" => Command::Deliver { how: text("how") },
+        "ship" => {
+            let Ok(carrier) = Carrier::parse(posted.get("carrier")) else {
+                return Err(vec!["请选择快递公司 / choose the carrier".to_owned()]);
+            };
+            Command::Ship {
+                carrier,
+                tracking_number: text("tracking_number"),
+            }
+        }
+        "track" => {
+            let Ok(status) = ShipmentStatus::parse(posted.get("status")) else {
+                return Err(vec!["请选择物流状态 / choose the status".to_owned()]);
+            };
+            Command::Track {
+                status,
+                at: state.clock.now(),
+                place: text("place"),
+                note: text("note"),
+            }
+        }
+        "collect" => Command::Collect {
+            pickup_code: text("pickup_code"),
+        },
+        "collect_instead" => {
+            let Ok(hall) = HallKey::parse(posted.get("hall")) else {
+                return Err(vec!["请选择领取大厅 / choose the hall".to_owned()]);
+            };
+            Command::CollectInstead {
+                hall,
+                pickup_code: String::new(),
+            }
+        }
         "withdraw" => Command::Withdraw {
             reason: text("reason"),
         },
@@ -1997,13 +2310,10 @@ async fn case_action(
     Path(id): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let posted = match read_form(multipart).await {
+    let posted = match read_checked_form(multipart, &session).await {
         Ok(posted) => posted,
         Err(error) => return page_error(lang, error),
     };
-    if let Err(error) = verify_csrf(posted.get("csrf"), &session) {
-        return page_error(lang, error);
-    }
     let Ok(version) = posted.get("version").parse::<u64>() else {
         return page_error(
             lang,
@@ -2014,22 +2324,10 @@ async fn case_action(
         );
     };
     let action = posted.get("action").to_owned();
-    let refused = |text: String, problems: Vec<String>| Notice {
-        kind: "error",
-        text,
-        problems,
-    };
     let command = match command_of(&state, &session, &id, &action, &posted).await {
         Ok(command) => command,
         Err(problems) => {
-            let notice = refused(
-                format!(
-                    "{}{}",
-                    lang.pick("未能完成:", "Not done: "),
-                    action_label(lang, &action)
-                ),
-                problems,
-            );
+            let notice = Notice::refused(lang, &action, problems);
             return show_case(
                 &state,
                 lang,
@@ -2077,14 +2375,7 @@ async fn case_action(
         Err(error) if error.code.status().is_server_error() => page_error(lang, error),
         Err(error) => {
             let status = error.code.status();
-            let notice = refused(
-                format!(
-                    "{}{}",
-                    lang.pick("未能完成:", "Not done: "),
-                    action_label(lang, &action)
-                ),
-                problems_of(&error),
-            );
+            let notice = Notice::refused(lang, &action, problems_of(&error));
             show_case(&state, lang, &session, &id, Some(notice), status).await
         }
     }

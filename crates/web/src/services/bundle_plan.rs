@@ -10,8 +10,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
+use tongban_domain::calendar::shanghai_date;
 use tongban_domain::cases::Actor;
 use tongban_domain::cases::bundle_case::{plan_children, prerequisite_licences};
+use tongban_domain::cases::delivery::Postage;
+use tongban_domain::cases::verified::best_for;
 use tongban_domain::catalog::item::{Deferral, Requirement};
 use tongban_domain::catalog::{Answers, BundleDefinition, ItemDefinition, Question};
 use tongban_domain::ids::ImplementationCode;
@@ -81,6 +84,11 @@ pub struct PlanMaterial {
     /// 免提交: a valid licence of the applicant replaces it (its identifier).
     pub exempt_by_licence: Option<String>,
     pub exempt_licence_name: Option<String>,
+    /// 免提交: a copy of this material that a clerk checked for an earlier case of the applicant
+    /// is still valid (its id); attached by reference at submission.
+    pub exempt_by_document: Option<String>,
+    /// 已由 X 核验,有效期至 …
+    pub exempt_document_note: Option<String>,
     /// Produced by an earlier member of this application (attached when issued).
     pub from_member: Option<String>,
     /// The office checks it in a shared record itself (部门共享核验).
@@ -120,6 +128,9 @@ pub struct BundlePlan {
     pub materials: Vec<PlanMaterial>,
     pub reductions: PlanReductions,
     pub prefill_consent: bool,
+    /// Who pays for posting the results (one parcel for all of them): free when any selected
+    /// member posts its result free.
+    pub postage: super::delivery::PostageView,
 }
 
 fn question_entries(
@@ -230,6 +241,11 @@ pub async fn plan(
         Some(holder) => licence_library(state, holder, now).await?,
         None => BTreeMap::new(),
     };
+    let documents = match actor.identifier.as_deref() {
+        Some(holder) => super::documents::usable(state, holder, now).await?,
+        None => Vec::new(),
+    };
+    let today = shanghai_date(now);
 
     let mut members = Vec::new();
     let mut form: Vec<PlanField> = Vec::new();
@@ -307,6 +323,12 @@ pub async fn plan(
                     .map(|c| c.item_name.clone())
             });
             let office_checks = material.checked_by_office();
+            let document = match (held, actor.identifier.as_deref()) {
+                (None, Some(holder)) if required && !office_checks => {
+                    best_for(&documents, &material.code, holder, today)
+                }
+                _ => None,
+            };
             match materials
                 .iter_mut()
                 .find(|m| m.code == material.code.as_str())
@@ -326,6 +348,14 @@ pub async fn plan(
                     needed_by: vec![item.name.clone()],
                     exempt_by_licence: held.map(|l| l.identifier.to_string()),
                     exempt_licence_name: held.map(|l| l.name.clone()),
+                    exempt_by_document: document.map(|d| d.id.to_string()),
+                    exempt_document_note: document.map(|d| {
+                        format!(
+                            "已由{}核验,有效期至{}",
+                            super::documents::office_of(&lookup, d),
+                            d.valid_until
+                        )
+                    }),
                     from_member,
                     office_checks,
                     tolerable: material.deferral.contains(&Deferral::Tolerated),
@@ -338,6 +368,7 @@ pub async fn plan(
     for material in &mut materials {
         material.ask = material.required
             && material.exempt_by_licence.is_none()
+            && material.exempt_by_document.is_none()
             && material.from_member.is_none()
             && !material.office_checks;
     }
@@ -428,6 +459,7 @@ pub async fn plan(
         members,
         form,
         materials,
+        postage: Postage::for_bundle(selected.iter().copied()).into(),
         reductions: PlanReductions {
             fields_before: reductions.fields_before,
             fields_after: reductions.fields_after,

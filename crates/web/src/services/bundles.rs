@@ -19,8 +19,11 @@ use tongban_domain::cases::application::{Application, open_case};
 use tongban_domain::cases::bundle_case::{
     BundleCase, BundleEvent, BundleEventKind, BundleState, ChildStatus, plan_children,
 };
+use tongban_domain::cases::delivery::Postage;
 use tongban_domain::cases::lifecycle::Context;
+use tongban_domain::cases::verified::{VerifiedDocument, best_for};
 use tongban_domain::cases::{Actor, ActorKind, Case, CaseError, CaseMaterial, Provision};
+use tongban_domain::catalog::item::Requirement;
 use tongban_domain::catalog::{
     Answers, BundleDefinition, CatalogDocument, ItemDefinition, Material,
 };
@@ -89,7 +92,7 @@ pub struct ChildView {
     pub stage: Option<String>,
     /// Why a cancelled member did not open.
     pub reason: Option<String>,
-    /// Materials attached by reference to a licence (免提交).
+    /// Materials attached by reference to a licence or a verified document (免提交).
     pub exempt_materials: Vec<String>,
     /// The licence its result produced.
     pub licence: Option<String>,
@@ -116,7 +119,7 @@ pub struct BundleEventView {
 pub struct BundleMaterialView {
     pub code: String,
     pub name: String,
-    /// `upload`, `licence` (免提交), `commitment` or `paper`.
+    /// `upload`, `licence` or `verified_document` (免提交), `commitment` or `paper`.
     pub provided_as: String,
     pub exempt: bool,
     pub licence: Option<String>,
@@ -204,6 +207,26 @@ pub async fn licence_library(
     Ok(library)
 }
 
+/// What the government already holds of the applicant (once-only): their licence library and
+/// the copies of materials clerks checked for their earlier cases, still valid.
+pub(crate) struct Held {
+    pub(crate) licences: BTreeMap<LicenceTypeKey, Licence>,
+    pub(crate) documents: Vec<VerifiedDocument>,
+}
+
+impl Held {
+    pub(crate) async fn of(
+        state: &AppState,
+        holder: &str,
+        now: Timestamp,
+    ) -> Result<Held, ApiError> {
+        Ok(Held {
+            licences: licence_library(state, holder, now).await?,
+            documents: super::documents::usable(state, holder, now).await?,
+        })
+    }
+}
+
 /// Everything resolved for one member: its item, answers, form and materials.
 struct MemberInput<'a> {
     item: &'a ItemDefinition,
@@ -212,8 +235,8 @@ struct MemberInput<'a> {
 }
 
 /// Builds the child case of `item_code` from the parent's one form and one set of materials.
-/// Materials the member needs that a held licence replaces are attached by reference; the
-/// reads are returned for the data-access log. `deferred` materials (produced by an earlier
+/// Materials the member needs that a held licence or a verified document replaces are attached
+/// by reference; the reads are returned for the data-access log. `deferred` materials (produced by an earlier
 /// member, not issued yet) are left out of the check: the member opens later.
 #[expect(
     clippy::too_many_arguments,
@@ -223,7 +246,7 @@ fn child_case(
     state: &AppState,
     parent: &BundleCase,
     member: &MemberInput<'_>,
-    library: &BTreeMap<LicenceTypeKey, Licence>,
+    held: &Held,
     deferred: &[LicenceTypeKey],
     now: Timestamp,
     id: uuid::Uuid,
@@ -260,10 +283,8 @@ fn child_case(
             materials.push(given);
             continue;
         }
-        let Some(key) = &material.replaced_by_licence else {
-            continue;
-        };
-        if let Some(licence) = library.get(key) {
+        let licence_type = material.replaced_by_licence.as_ref();
+        if let Some(licence) = licence_type.and_then(|key| held.licences.get(key)) {
             materials.push(CaseMaterial {
                 code: material.code.clone(),
                 name: material.name.clone(),
@@ -282,10 +303,37 @@ fn child_case(
                 purpose: format!("{}:{}免提交,引用电子证照", parent.bundle_name, item.name),
                 what: licence.name.clone(),
             });
-        } else if deferred.contains(key) {
+        } else if licence_type.is_some_and(|key| deferred.contains(key)) {
             // Checked without it now; attached when the earlier member's result is issued.
             let stripped = checked_item.get_or_insert_with(|| item.clone());
             stripped.materials.retain(|m| m.code != material.code);
+        } else if let Some(document) = best_for(
+            &held.documents,
+            &material.code,
+            &parent.applicant.identifier,
+            shanghai_date(now),
+        )
+        .filter(|_| {
+            matches!(
+                material.requirement,
+                Requirement::Required | Requirement::Conditional
+            ) && !material.checked_by_office()
+        }) {
+            // Once-only: a copy a clerk checked for an earlier case of the applicant.
+            let (provision, read) = super::documents::attach(
+                state,
+                &parent.submitted_by,
+                item,
+                document,
+                Some(id),
+                now,
+            );
+            materials.push(CaseMaterial {
+                code: material.code.clone(),
+                name: material.name.clone(),
+                provision,
+            });
+            accesses.push(read);
         }
     }
     let item_for_check = checked_item.as_ref().unwrap_or(item);
@@ -366,6 +414,8 @@ fn child_write(
         events,
         licence: None,
         case: Some(case),
+        documents: Vec::new(),
+        revoked: Vec::new(),
     }
 }
 
@@ -497,6 +547,7 @@ pub async fn submit(
             member.item,
             &applicant,
             std::slice::from_ref(input),
+            None,
             now,
         )
         .await?;
@@ -527,7 +578,11 @@ pub async fn submit(
         answers: request.answers.clone(),
         form,
         materials,
-        delivery: delivery_of(state, &request.delivery)?,
+        delivery: delivery_of(
+            state,
+            &request.delivery,
+            Postage::for_bundle(items.values().copied()),
+        )?,
         submitted_by: actor.clone(),
         state: BundleState::InProgress,
         children,
@@ -542,7 +597,7 @@ pub async fn submit(
     }
 
     // Every member is checked now, also those that open later.
-    let library = licence_library(state, &parent.applicant.identifier, now).await?;
+    let held = Held::of(state, &parent.applicant.identifier, now).await?;
     let mut opening = Vec::new();
     let ready: BTreeSet<ImplementationCode> = parent.ready_at_submission().into_iter().collect();
     let codes: Vec<ImplementationCode> = parent.children.iter().map(|c| c.item.clone()).collect();
@@ -556,7 +611,7 @@ pub async fn submit(
             state,
             &parent,
             member,
-            &library,
+            &held,
             &deferred,
             now,
             child_id,
@@ -625,7 +680,7 @@ pub async fn advance(state: &AppState, id: uuid::Uuid) -> Result<Option<BundleCa
         let mut writes = Vec::new();
         let mut events = outcome.events;
         if !outcome.to_open.is_empty() {
-            let library = licence_library(state, &parent.applicant.identifier, now).await?;
+            let held = Held::of(state, &parent.applicant.identifier, now).await?;
             let (bundle, _) = published_bundle(state, parent.bundle_code.as_str()).await?;
             for code in &outcome.to_open {
                 let Some(record) = state.store.catalog.item(code).await? else {
@@ -644,7 +699,7 @@ pub async fn advance(state: &AppState, id: uuid::Uuid) -> Result<Option<BundleCa
                     state,
                     &parent,
                     &member,
-                    &library,
+                    &held,
                     &[],
                     now,
                     new_id(now),
@@ -916,7 +971,12 @@ async fn view(
                 exempt_materials: case.map_or_else(Vec::new, |c| {
                     c.materials
                         .iter()
-                        .filter(|m| matches!(m.provision, Provision::Licence { .. }))
+                        .filter(|m| {
+                            matches!(
+                                m.provision,
+                                Provision::Licence { .. } | Provision::VerifiedDocument { .. }
+                            )
+                        })
                         .map(|m| m.code.to_string())
                         .collect()
                 }),
@@ -932,6 +992,7 @@ async fn view(
             let (provided_as, licence) = match &m.provision {
                 Provision::Upload { .. } => ("upload", None),
                 Provision::Licence { licence } => ("licence", Some(licence.to_string())),
+                Provision::VerifiedDocument { .. } => ("verified_document", None),
                 Provision::Commitment { .. } => ("commitment", None),
                 Provision::Tolerated { .. } => ("tolerated", None),
                 Provision::Paper => ("paper", None),
@@ -940,7 +1001,7 @@ async fn view(
                 code: m.code.to_string(),
                 name: m.name.clone(),
                 provided_as: provided_as.to_owned(),
-                exempt: licence.is_some(),
+                exempt: licence.is_some() || provided_as == "verified_document",
                 licence,
             }
         })

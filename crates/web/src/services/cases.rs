@@ -10,6 +10,7 @@ use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 use tongban_domain::calendar::shanghai_date;
 use tongban_domain::cases::application::{Application, open_case};
+use tongban_domain::cases::delivery::{Carrier, Postage, TrackingNumber};
 use tongban_domain::cases::lifecycle::{Command, Context};
 use tongban_domain::cases::{
     Actor, ActorKind, Applicant, ApplicantKind, Case, CaseError, CaseEvent, CaseMaterial,
@@ -36,7 +37,7 @@ use crate::error::{ApiError, ErrorCode};
 pub struct MaterialInput {
     /// The material's code in the item's guide.
     pub code: String,
-    /// `upload`, `licence`, `commitment` or `paper`.
+    /// `upload`, `licence`, `verified_document`, `commitment` or `paper`.
     pub provided_as: String,
     /// For uploads: the key returned by `POST /api/v1/uploads`.
     #[serde(default)]
@@ -49,6 +50,11 @@ pub struct MaterialInput {
     /// For commitments (告知承诺): the text the applicant signs.
     #[serde(default)]
     pub commitment: Option<String>,
+    /// For verified documents (免提交): the id of a copy of this material that a clerk checked
+    /// for an earlier case of the applicant (`GET /api/v1/verified-documents`). A required
+    /// material left out is attached from such a document when the applicant holds one.
+    #[serde(default)]
+    pub document: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -164,6 +170,20 @@ fn material_as_provided(material: &mut serde_json::Value) {
     {
         fields.insert("text".into(), text);
     }
+    // A verified document is named by its id; what it says is taken from the store.
+    if fields
+        .get("provided_as")
+        .and_then(serde_json::Value::as_str)
+        == Some("verified_document")
+    {
+        for (field, placeholder) in [
+            ("source_case", serde_json::json!("")),
+            ("verified_by", serde_json::json!("")),
+            ("valid_until", serde_json::json!("2000-01-01")),
+        ] {
+            fields.entry(field).or_insert(placeholder);
+        }
+    }
     if let Some(key) = fields.remove("upload")
         && !fields.contains_key("object_key")
     {
@@ -247,6 +267,9 @@ pub struct CaseView {
     /// Once the case can be rated: the invitation, always addressed to the applicant — never
     /// to an agent who acted for them.
     pub rating_invitation: Option<RatingInvitation>,
+    /// How the result reaches the applicant: postage, pickup code (the applicant only) and the
+    /// tracking timeline of a posted result.
+    pub delivery: super::delivery::DeliveryView,
 }
 
 /// "由代办员 X 代 Y 办理": an agent acted for the applicant.
@@ -469,7 +492,13 @@ fn pickup_code() -> String {
     format!("{number:06}")
 }
 
-pub(crate) fn delivery_of(state: &AppState, input: &DeliveryInput) -> Result<Delivery, ApiError> {
+/// The delivery an application asks for. The postage of a posted result is the policy of the
+/// item (or bundle) applied for, never the applicant's say.
+pub(crate) fn delivery_of(
+    state: &AppState,
+    input: &DeliveryInput,
+    postage: Postage,
+) -> Result<Delivery, ApiError> {
     match input.method.as_str() {
         "collect" => {
             let hall = input
@@ -489,6 +518,7 @@ pub(crate) fn delivery_of(state: &AppState, input: &DeliveryInput) -> Result<Del
             recipient: input.recipient.clone().unwrap_or_default(),
             phone: input.phone.clone().unwrap_or_default(),
             address: input.address.clone().unwrap_or_default(),
+            postage,
         }),
         other => Err(invalid(format!(
             "delivery method {other:?} is not collect or post"
@@ -640,8 +670,31 @@ async fn open(
         let code = DataElementCode::parse(code).map_err(|e| invalid(e.to_string()))?;
         form.insert(code, value.trim().to_owned());
     }
-    let (materials, accesses) =
-        resolve_materials(state, actor, item, &applicant, &request.materials, now).await?;
+    let id = new_id(now);
+    let (mut materials, mut accesses) = resolve_materials(
+        state,
+        actor,
+        item,
+        &applicant,
+        &request.materials,
+        Some(id),
+        now,
+    )
+    .await?;
+    // Once-only: what a clerk checked for an earlier case is not asked again.
+    accesses.extend(
+        super::documents::attach_held(
+            state,
+            actor,
+            item,
+            &answers,
+            &applicant,
+            id,
+            &mut materials,
+            now,
+        )
+        .await?,
+    );
     let elements = lookup
         .vocabulary
         .data_elements
@@ -649,7 +702,7 @@ async fn open(
         .map(|e| (&e.code, e))
         .collect();
     let application = Application {
-        id: new_id(now),
+        id,
         item,
         item_version: record.version.version,
         workflow,
@@ -660,7 +713,7 @@ async fn open(
         answers,
         form,
         materials,
-        delivery: delivery_of(state, &request.delivery)?,
+        delivery: delivery_of(state, &request.delivery, Postage::for_item(item))?,
     };
     let context = Context {
         actor,
@@ -689,6 +742,8 @@ async fn open(
         events: outcome.events,
         licence: None,
         case: Some(case),
+        documents: Vec::new(),
+        revoked: Vec::new(),
     };
     let case = state.store.cases.create_case(write).await?;
     // Taken at a window: the applicant's visit today counts as a trip of this case.
@@ -715,6 +770,7 @@ pub(crate) async fn resolve_materials(
     item: &ItemDefinition,
     applicant: &Applicant,
     inputs: &[MaterialInput],
+    case_id: Option<uuid::Uuid>,
     now: Timestamp,
 ) -> Result<(Vec<CaseMaterial>, Vec<DataAccess>), ApiError> {
     let mut materials = Vec::new();
@@ -750,13 +806,24 @@ pub(crate) async fn resolve_materials(
                     licence: licence.identifier,
                 }
             }
+            "verified_document" => {
+                let id = input
+                    .document
+                    .as_deref()
+                    .ok_or_else(|| invalid(format!("{code}: the verified document is missing")))?;
+                let document = super::documents::named(state, &code, id, applicant, now).await?;
+                let (provision, read) =
+                    super::documents::attach(state, actor, item, &document, case_id, now);
+                accesses.push(read);
+                provision
+            }
             "commitment" => Provision::Commitment {
                 text: input.commitment.clone().unwrap_or_default(),
             },
             "paper" => Provision::Paper,
             other => {
                 return Err(invalid(format!(
-                    "{code}: provided_as {other:?} is not upload, licence, commitment or paper"
+                    "{code}: provided_as {other:?} is not upload, licence, verified_document, commitment or paper"
                 )));
             }
         };
@@ -929,6 +996,23 @@ async fn check_handed_in(
                             &licence,
                             now,
                         ));
+                    }
+                    Err(error) if error.code == ErrorCode::InvalidApplication => {
+                        problems.push(error.message)
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            Provision::VerifiedDocument { document, .. } => {
+                let id = document.to_string();
+                match super::documents::named(state, &material.code, &id, &case.applicant, now)
+                    .await
+                {
+                    Ok(held) => {
+                        let (provision, read) =
+                            super::documents::attach(state, actor, item, &held, Some(case.id), now);
+                        material.provision = provision;
+                        accesses.push(read);
                     }
                     Err(error) if error.code == ErrorCode::InvalidApplication => {
                         problems.push(error.message)
@@ -1182,10 +1266,16 @@ async fn view(
         name: case.applicant.name.clone(),
         link: format!("/cases/{}/rate", case.number),
     });
+    let delivery = super::delivery::delivery_view(&lookup, &case, own);
+    let mut case = case;
+    if !own {
+        super::delivery::without_pickup_code(&mut case);
+    }
     Ok(CaseView {
         trips,
         agent,
         rating_invitation,
+        delivery,
         id: case.id.to_string(),
         number: case.number.clone(),
         version: case.version,
@@ -1325,7 +1415,11 @@ pub async fn act(
     };
     if matches!(
         command,
-        Command::Accept { .. } | Command::Resubmit { .. } | Command::SupplyMaterial { .. }
+        Command::Accept { .. }
+            | Command::Resubmit { .. }
+            | Command::SupplyMaterial { .. }
+            | Command::Ship { .. }
+            | Command::CollectInstead { .. }
     ) {
         // An illegal or forbidden action is refused as such before its materials are looked at.
         if let Err(error @ (CaseError::IllegalTransition { .. } | CaseError::Forbidden(_))) =
@@ -1334,11 +1428,15 @@ pub async fn act(
             return Err(error.into());
         }
     }
+    // The item of a clerk's check, whose copies become verified documents (once-only).
+    let mut checked_item = None;
     match &mut command {
         Command::Accept { tolerated } => {
             let item = pinned_item(state, &case).await?;
             prepare_acceptance(&item, &mut case, tolerated)?;
+            checked_item = Some(item);
         }
+        Command::PreApprove => checked_item = Some(pinned_item(state, &case).await?),
         Command::Resubmit { materials } => {
             let item = pinned_item(state, &case).await?;
             accesses = check_handed_in(state, actor, &case, &item, materials, now).await?;
@@ -1390,9 +1488,40 @@ pub async fn act(
                 format!("there is no department {department}"),
             ));
         }
+        Command::CollectInstead {
+            hall,
+            pickup_code: code,
+        } => {
+            if state.lookup.get().hall(hall).is_none() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidAction,
+                    format!("there is no hall {hall}"),
+                ));
+            }
+            // The code is minted here, like the first one; one sent by the client is never taken.
+            *code = pickup_code();
+        }
+        Command::Ship {
+            carrier,
+            tracking_number,
+        } => {
+            check_tracking_number_free(state, &case, *carrier, tracking_number).await?;
+        }
         _ => {}
     }
     let outcome = apply(&case, &command, &context)?;
+    if outcome.case.version == case.version {
+        // Nothing changed (a carrier's report recorded before): nothing to store.
+        return view(state, actor, outcome.case, false).await;
+    }
+    let documents = match &checked_item {
+        Some(item) => super::documents::checked(&outcome.case, item, actor, now),
+        None => Vec::new(),
+    };
+    let revoked = match &command {
+        Command::RequestCorrection { items } => super::documents::revoked_by(items, now),
+        _ => Vec::new(),
+    };
     let write = CaseWrite {
         outbox: outbox_for(&outcome.case, &outcome.events),
         audit: audit_for(actor, &outcome.case, command.name(), now),
@@ -1400,6 +1529,8 @@ pub async fn act(
         events: outcome.events,
         licence,
         case: Some(outcome.case.clone()),
+        documents,
+        revoked,
     };
     state.store.cases.save_case(write, expected_version).await?;
     if outcome.case.parent.is_some() {
@@ -1409,6 +1540,34 @@ pub async fn act(
         super::halls::link_window_case(state, actor, &outcome.case).await?;
     }
     view(state, actor, outcome.case, false).await
+}
+
+/// A tracking number names one parcel: it may carry several results of one applicant (一窗出件),
+/// never another applicant's. A number that does not parse is left to the domain's check.
+async fn check_tracking_number_free(
+    state: &AppState,
+    case: &Case,
+    carrier: Carrier,
+    tracking_number: &str,
+) -> Result<(), ApiError> {
+    let Ok(number) = TrackingNumber::parse(carrier, tracking_number) else {
+        return Ok(());
+    };
+    let shipped = state
+        .store
+        .cases
+        .shipped_cases(carrier.code(), number.as_str())
+        .await?;
+    if shipped
+        .iter()
+        .any(|other| other.case_id != case.id && other.applicant != case.applicant.identifier)
+    {
+        return Err(ApiError::new(
+            ErrorCode::TrackingNumberInUse,
+            format!("{carrier} {number} is the parcel of another applicant"),
+        ));
+    }
+    Ok(())
 }
 
 async fn pinned_item(state: &AppState, case: &Case) -> Result<Arc<ItemDefinition>, ApiError> {
@@ -1623,23 +1782,26 @@ pub fn scope_of(actor: &Actor, applicant: Option<&str>) -> CaseScope {
     scope
 }
 
+/// The `holder` query parameter: an ID number or credit code, in its normal form.
+pub(crate) fn holder_of(text: &str) -> Result<String, ApiError> {
+    match (IdNumber::parse(text), CreditCode::parse(text)) {
+        (Ok(number), _) => Ok(number.as_str().to_owned()),
+        (_, Ok(code)) => Ok(code.as_str().to_owned()),
+        _ => Err(ApiError::invalid_parameter(
+            "holder",
+            text,
+            "an ID number or credit code",
+        )),
+    }
+}
+
 /// Licences of a holder: the holder themself, or staff (logged for the holder).
 pub async fn licences_of(
     state: &AppState,
     actor: &Actor,
     holder: &str,
 ) -> Result<Vec<Licence>, ApiError> {
-    let holder = match (IdNumber::parse(holder), CreditCode::parse(holder)) {
-        (Ok(number), _) => number.as_str().to_owned(),
-        (_, Ok(code)) => code.as_str().to_owned(),
-        _ => {
-            return Err(ApiError::invalid_parameter(
-                "holder",
-                holder,
-                "an ID number or credit code",
-            ));
-        }
-    };
+    let holder = holder_of(holder)?;
     let holder = holder.as_str();
     let own = actor.identifier.as_deref() == Some(holder);
     // An agent reads the licences of applicants who gave them a mandate, nobody else's.

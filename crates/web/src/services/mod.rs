@@ -7,6 +7,8 @@ pub mod bundle_plan;
 pub mod bundles;
 pub mod cases;
 pub mod catalog;
+pub mod delivery;
+pub mod documents;
 pub mod feedback;
 pub mod halls;
 pub mod home_visits;

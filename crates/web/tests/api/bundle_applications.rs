@@ -11,12 +11,12 @@ use serde_json::{Value, json};
 use tongban_domain::clock::Clock;
 use tongban_domain::org::Role;
 
-use crate::cases::TestApp;
+use crate::cases::{TestApp, granted_birth_case};
 use crate::support::demo;
 
 /// Reading JSON in helpers: panics name the value (helpers are not test functions, so the
 /// lints that allow `unwrap` in tests do not cover them).
-trait Json {
+pub(crate) trait Json {
     fn s(&self) -> &str;
     fn a(&self) -> &Vec<Value>;
     fn u(&self) -> u64;
@@ -54,7 +54,7 @@ const BIRTH_REGISTRATION: &str = "11990100004213712W0700103000000";
 const MEDICAL_INSURANCE: &str = "11990100004213749M2000104000000";
 
 /// The bundle application (parent case) as `account` sees it.
-async fn bundle_case_of(app: &TestApp, account: &str, id: &str) -> Value {
+pub(crate) async fn bundle_case_of(app: &TestApp, account: &str, id: &str) -> Value {
     app.get(account, &format!("/api/v1/bundle-applications/{id}"))
         .await
         .expect(200, "GET bundle application")
@@ -80,7 +80,7 @@ fn staff_with(role: Role, department: &str) -> String {
 }
 
 /// Drives one case from submission to delivery with the staff accounts its steps name.
-async fn drive_to_delivery(app: &TestApp, case_id: &str) -> Value {
+pub(crate) async fn drive_to_delivery(app: &TestApp, case_id: &str) -> Value {
     let mut case = app
         .get("admin", &format!("/api/v1/cases/{case_id}"))
         .await
@@ -187,7 +187,7 @@ fn sample(field: &Value, applicant: &str) -> String {
 
 /// Answers every open question with its first option, the plan's own way: ask for the plan,
 /// answer, ask again until nothing is open.
-async fn complete_plan(
+pub(crate) async fn complete_plan(
     app: &TestApp,
     account: &str,
     bundle: &str,
@@ -221,7 +221,7 @@ async fn complete_plan(
 }
 
 /// The application of a completed plan: every field filled, every asked material uploaded.
-async fn application_of(
+pub(crate) async fn application_of(
     app: &TestApp,
     account: &str,
     bundle: &str,
@@ -422,19 +422,7 @@ async fn the_birth_certificate_issued_in_the_bundle_replaces_the_material_of_reg
         .await
         .expect(200, "certificate case");
     case = app.act("clerk", &case, json!({ "action": "accept" })).await;
-    case = app
-        .act("approver", &case, json!({ "action": "approve" }))
-        .await;
-    case = app
-        .act("approver", &case, json!({ "action": "approve" }))
-        .await;
-    case = app
-        .act(
-            "chief-health",
-            &case,
-            json!({ "action": "decide", "granted": true, "opinion": "准予" }),
-        )
-        .await;
+    case = granted_birth_case(&app, case).await;
     let parent = bundle_case_of(&app, "citizen", &id).await;
     assert_eq!(child(&parent, BIRTH_REGISTRATION)["status"], "waiting");
     let issued = app.act("clerk", &case, json!({ "action": "issue" })).await;

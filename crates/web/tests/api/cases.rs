@@ -220,6 +220,30 @@ impl TestApp {
             .await
     }
 
+    /// `POST path` with a department system's API token.
+    pub(crate) async fn post_with_token(&self, token: &str, path: &str, body: Value) -> Reply {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        read(&Method::POST, path, request.send().await).await
+    }
+
+    /// A new API token of a department system, issued by the administrator.
+    pub(crate) async fn api_token(&self, department: &str, name: &str) -> String {
+        let body = self
+            .post(
+                "admin",
+                "/api/v1/admin/api-tokens",
+                json!({ "department": department, "name": name }),
+            )
+            .await
+            .expect(201, "issue an API token");
+        text(&body["token"]).to_owned()
+    }
+
     /// Uploads a file and returns its upload key.
     pub(crate) async fn upload(&self, account: &str, bytes: &[u8]) -> String {
         let body = self
@@ -230,21 +254,21 @@ impl TestApp {
     }
 
     /// Submits an application a minute after the last change, expecting 201; returns the case.
-    async fn apply(&self, account: &str, application: Value) -> Value {
+    pub(crate) async fn apply(&self, account: &str, application: Value) -> Value {
         self.clock.advance_seconds(60);
         self.post(account, "/api/v1/applications", application)
             .await
             .expect(201, &format!("application by {account}"))
     }
 
-    async fn case(&self, account: &str, id: &str) -> Value {
+    pub(crate) async fn case(&self, account: &str, id: &str) -> Value {
         self.get(account, &format!("/api/v1/cases/{id}"))
             .await
             .expect(200, &format!("GET case as {account}"))
     }
 
     /// Acts on a case at the version of `case`, whatever the result.
-    async fn try_act(&self, account: &str, case: &Value, action: Value) -> Reply {
+    pub(crate) async fn try_act(&self, account: &str, case: &Value, action: Value) -> Reply {
         let mut body = action;
         body["version"] = case["version"].clone();
         let id = text(&case["id"]);
@@ -266,7 +290,7 @@ impl TestApp {
     }
 
     /// The outbox messages of a case, oldest first.
-    async fn outbox_of(&self, id: &str) -> Vec<OutboxMessage> {
+    pub(crate) async fn outbox_of(&self, id: &str) -> Vec<OutboxMessage> {
         let id: uuid::Uuid = id
             .parse()
             .unwrap_or_else(|error| panic!("case id {id}: {error}"));
@@ -413,7 +437,7 @@ fn id_card_application_at_the_window() -> Value {
 
 /// A funeral subsidy by 张伟 for 刘洋; the employer's notice (容缺) is missing and the kinship
 /// proof is replaced by a commitment (告知承诺).
-async fn funeral_application(app: &TestApp) -> Value {
+pub(crate) async fn funeral_application(app: &TestApp) -> Value {
     let pdf = app.upload("citizen", PDF).await;
     json!({
         "item": FUNERAL,
@@ -477,8 +501,25 @@ async fn real_estate_application(app: &TestApp) -> Value {
     })
 }
 
+/// An accepted birth-certificate case approved twice and granted by the health chief
+/// representative (出生医学证明's workflow).
+pub(crate) async fn granted_birth_case(app: &TestApp, accepted: Value) -> Value {
+    let mut case = app
+        .act("approver", &accepted, json!({ "action": "approve" }))
+        .await;
+    case = app
+        .act("approver", &case, json!({ "action": "approve" }))
+        .await;
+    app.act(
+        "chief-health",
+        &case,
+        json!({ "action": "decide", "granted": true, "opinion": "准予" }),
+    )
+    .await
+}
+
 /// A birth-certificate case by the citizen, accepted by the clerk.
-async fn accepted_birth_case(app: &TestApp) -> Value {
+pub(crate) async fn accepted_birth_case(app: &TestApp) -> Value {
     let application = birth_application(app, "citizen").await;
     let case = app.apply("citizen", application).await;
     app.act("clerk", &case, json!({ "action": "accept" })).await

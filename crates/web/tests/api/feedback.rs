@@ -140,6 +140,7 @@ async fn decided_case(app: &App2) -> Result<String, Box<dyn std::error::Error>> 
     let clerk = AccountName::parse("approver")?;
     let case = Case {
         parent: None,
+        shipments: Vec::new(),
         id: uuid::Uuid::now_v7(),
         number: String::new(),
         version: 1,
@@ -166,6 +167,7 @@ async fn decided_case(app: &App2) -> Result<String, Box<dyn std::error::Error>> 
             recipient: "张伟".into(),
             phone: "13800000000".into(),
             address: "示范市".into(),
+            postage: Default::default(),
         },
         statutory_limit: item.statutory_limit,
         promised_limit: item.promised_limit,
