@@ -57,6 +57,7 @@ async fn save(
             actor: clerk(),
             actor_name: "陈静".into(),
             department: None,
+            on_behalf: None,
             kind,
         })
         .collect();
