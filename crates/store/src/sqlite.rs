@@ -104,3 +104,4 @@ include!("sql/halls.rs");
 include!("sql/stats.rs");
 include!("sql/feedback.rs");
 include!("sql/hotline.rs");
+include!("sql/seed.rs");
