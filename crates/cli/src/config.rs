@@ -37,6 +37,39 @@ pub struct Settings {
     pub log: String,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
+    /// The 12345 hotline's deadlines and routing (REFERENCE §6).
+    #[serde(default)]
+    pub hotline: HotlineSettings,
+    /// Ratings: the rectification deadline (REFERENCE §3).
+    #[serde(default)]
+    pub feedback: FeedbackSettings,
+}
+
+/// `[hotline]`: deadlines per type and urgency, reminders, extensions (`[hotline.deadlines]`)
+/// and the routing table (`[hotline.routing]`: `categories` and `[[hotline.routing.rules]]`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HotlineSettings {
+    pub deadlines: tongban_domain::hotline::DeadlinePolicy,
+    /// Replaces the demo city's routing table (`data/demo/hotline.toml`) when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing: Option<tongban_domain::hotline::RoutingTable>,
+}
+
+/// `[feedback]`: working days a bad rating's rectification is due in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedbackSettings {
+    pub rectification_days: u32,
+}
+
+impl Default for FeedbackSettings {
+    fn default() -> Self {
+        FeedbackSettings {
+            rectification_days: tongban_domain::feedback::RectificationPolicy::default()
+                .working_days,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,21 +87,73 @@ impl Default for Settings {
             database: None,
             log: "info".into(),
             log_format: LogFormat::Text,
+            hotline: HotlineSettings::default(),
+            feedback: FeedbackSettings::default(),
         }
     }
 }
 
+/// A setting that is well-formed but not acceptable (checked once at start-up).
+#[derive(Debug)]
+pub struct InvalidSetting(String);
+
+impl std::fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidSetting {}
+
 impl Settings {
     /// Layers the sources; `file` defaults to `tongban.toml` in the working folder.
-    pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
-        Self::figment(file).extract().map_err(Box::new)
+    pub fn load(file: Option<&Path>) -> Result<Settings, Box<dyn std::error::Error>> {
+        let settings: Settings = Self::figment(file).extract().map_err(Box::new)?;
+        settings.policies()?;
+        Ok(settings)
     }
 
+    /// Nested settings come from the environment with `__` between the levels, e.g.
+    /// `TONGBAN_FEEDBACK__RECTIFICATION_DAYS=7`.
     pub fn figment(file: Option<&Path>) -> Figment {
         let file = file.map_or_else(|| PathBuf::from("tongban.toml"), Path::to_owned);
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("TONGBAN_").ignore(&["config", "test_pg_url"]))
+            .merge(
+                Env::prefixed("TONGBAN_")
+                    .ignore(&["config", "test_pg_url"])
+                    .split("__"),
+            )
+    }
+
+    /// The configured rules for the web layer, checked: deadlines in range, a routing table
+    /// whose rules name listed categories.
+    pub fn policies(&self) -> Result<tongban_web::Policies, InvalidSetting> {
+        let invalid = |section: &str, error: &dyn std::fmt::Display| {
+            InvalidSetting(format!("[{section}] {error}"))
+        };
+        let deadlines = self.hotline.deadlines.clone();
+        deadlines
+            .check()
+            .map_err(|e| invalid("hotline.deadlines", &e))?;
+        let rectification = tongban_domain::feedback::RectificationPolicy {
+            working_days: self.feedback.rectification_days,
+        };
+        rectification.check().map_err(|e| invalid("feedback", &e))?;
+        let routing = match &self.hotline.routing {
+            Some(table) => {
+                table.check().map_err(|e| invalid("hotline.routing", &e))?;
+                table.clone()
+            }
+            None => {
+                tongban_web::Policies::demo_routing().map_err(|e| invalid("hotline.routing", &e))?
+            }
+        };
+        Ok(tongban_web::Policies {
+            deadlines,
+            rectification,
+            routing: std::sync::Arc::new(routing),
+        })
     }
 
     /// Applies command-line flags, the last layer.
@@ -87,6 +172,8 @@ impl Settings {
             database: self.database.as_ref().map(|s| s.expose_secret().to_owned()),
             log: self.log.clone(),
             log_format: self.log_format,
+            hotline: self.hotline.clone(),
+            feedback: self.feedback.clone(),
         }
     }
 
@@ -108,6 +195,8 @@ struct SettingsLayer {
     database: Option<String>,
     log: String,
     log_format: LogFormat,
+    hotline: HotlineSettings,
+    feedback: FeedbackSettings,
 }
 
 /// Sets up `tracing`. Messages never carry personal data; see STYLE.md.
@@ -176,6 +265,92 @@ mod tests {
             assert!(Settings::load(None).is_err());
             Ok(())
         });
+    }
+
+    #[test]
+    fn configured_rules_change_the_computed_deadlines() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "tongban.toml",
+                r#"
+[feedback]
+rectification_days = 5
+
+[hotline.deadlines]
+complaint_days = 7
+
+[hotline.routing]
+categories = [{ code = "road", name = "道路交通" }]
+
+[[hotline.routing.rules]]
+category = "road"
+area = "990102"
+department = "east-approval"
+"#,
+            )?;
+            let policies = Settings::load(None).unwrap().policies().unwrap();
+            let calendar = tongban_domain::calendar::Calendar::official().unwrap();
+            let monday = jiff::civil::date(2026, 3, 2);
+            // Five working days after Mon 2026-03-02 is Mon 03-09 (the default 15: 03-23).
+            assert_eq!(
+                policies.rectification.due_on(&calendar, monday).unwrap(),
+                jiff::civil::date(2026, 3, 9)
+            );
+            // A complaint: 7 working days → Wed 03-11 (the default 13: Thu 03-19).
+            let due = policies
+                .deadlines
+                .due_on(
+                    &calendar,
+                    tongban_domain::hotline::TicketType::Complaint,
+                    tongban_domain::hotline::Urgency::Normal,
+                    monday,
+                )
+                .unwrap();
+            assert_eq!(due, jiff::civil::date(2026, 3, 11));
+            // What is not configured keeps its default.
+            assert_eq!(policies.deadlines.consultation_days, 3);
+            assert_eq!(
+                policies
+                    .routing
+                    .route("road", "990102001000")
+                    .map(|d| d.as_str()),
+                Some("east-approval")
+            );
+            assert_eq!(policies.routing.categories.len(), 1);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn nested_rules_come_from_the_environment_too() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TONGBAN_FEEDBACK__RECTIFICATION_DAYS", "7");
+            jail.set_env("TONGBAN_HOTLINE__DEADLINES__HELP_DAYS", "2");
+            let settings = Settings::load(None).unwrap();
+            assert_eq!(settings.feedback.rectification_days, 7);
+            assert_eq!(settings.hotline.deadlines.help_days, 2);
+            let defaults = Settings::default().policies().unwrap();
+            assert_eq!(defaults.rectification.working_days, 15);
+            assert!(defaults.routing.categories.len() >= 8, "the demo routing");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unacceptable_rules_are_refused_at_start_up() {
+        for text in [
+            "[feedback]\nrectification_days = 0",
+            "[hotline.deadlines]\ncomplaint_days = 400",
+            "[hotline.deadlines]\nsame_day = true",
+            "[hotline.routing]\ncategories = [{ code = \"road\", name = \"道路\" }]\n\
+             [[hotline.routing.rules]]\ncategory = \"noise\"\narea = \"*\"\ndepartment = \"city-ecology\"",
+        ] {
+            figment::Jail::expect_with(|jail| {
+                jail.create_file("tongban.toml", text)?;
+                assert!(Settings::load(None).is_err(), "{text}");
+                Ok(())
+            });
+        }
     }
 
     #[test]

@@ -50,7 +50,9 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
     let objects = std::sync::Arc::new(object_store::local::LocalFileSystem::new_with_prefix(
         &objects_folder,
     )?);
-    let app = tongban_web::App::with_objects(store.clone(), clock.clone(), objects).await?;
+    let app = tongban_web::App::with_objects(store.clone(), clock.clone(), objects)
+        .await?
+        .with_policies(settings.policies()?);
     // Webhook deliveries and the rollup folder run beside the server and stop with it (or when
     // `run` returns early and drops the sender).
     let (stop_background, stopped) = tokio::sync::watch::channel(false);

@@ -7,6 +7,10 @@ use std::process::{Command, Output};
 #[path = "cli/kill.rs"]
 mod kill;
 
+/// `tongban bench seed` at a small size: complete, and its figures agree.
+#[path = "cli/seed.rs"]
+mod seed;
+
 fn tongban(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tongban"))
         .args(args)

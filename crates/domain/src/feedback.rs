@@ -311,6 +311,17 @@ impl Default for RectificationPolicy {
 }
 
 impl RectificationPolicy {
+    /// Checks a configured value: 1 to 60 working days.
+    pub fn check(&self) -> Result<(), FeedbackError> {
+        if (1..=60).contains(&self.working_days) {
+            return Ok(());
+        }
+        Err(FeedbackError::Invalid(format!(
+            "the rectification deadline is {} working days; it must be 1 to 60",
+            self.working_days
+        )))
+    }
+
     /// The due date of a task opened on `opened_on` (that day not counted).
     pub fn due_on(&self, calendar: &Calendar, opened_on: Date) -> Result<Date, FeedbackError> {
         Ok(calendar.add_working_days(opened_on, self.working_days)?)
@@ -712,6 +723,13 @@ mod tests {
             .due_on(&calendar, jiff::civil::date(2026, 3, 2))
             .unwrap();
         assert_eq!(short, jiff::civil::date(2026, 3, 9));
+    }
+
+    #[test]
+    fn a_configured_rectification_deadline_is_checked() {
+        assert!(RectificationPolicy { working_days: 7 }.check().is_ok());
+        assert!(RectificationPolicy { working_days: 0 }.check().is_err());
+        assert!(RectificationPolicy { working_days: 61 }.check().is_err());
     }
 
     #[test]

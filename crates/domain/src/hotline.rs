@@ -118,7 +118,7 @@ pub enum DueRule {
 
 /// Deadlines per type and urgency (REFERENCE §6: local rules; these are the defaults).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DeadlinePolicy {
     /// 咨询, 求助, 表扬: 3 working days.
     pub consultation_days: u32,
@@ -153,6 +153,35 @@ impl Default for DeadlinePolicy {
 }
 
 impl DeadlinePolicy {
+    /// Checks configured values: every deadline 1 to 60 working days, reminders at most 10
+    /// working days before, extensions 1 to 60 working days.
+    pub fn check(&self) -> Result<(), HotlineError> {
+        let deadlines = [
+            ("consultation_days", self.consultation_days),
+            ("help_days", self.help_days),
+            ("praise_days", self.praise_days),
+            ("complaint_days", self.complaint_days),
+            ("report_days", self.report_days),
+            ("suggestion_days", self.suggestion_days),
+            ("urgent_days", self.urgent_days),
+            ("max_extension_days", self.max_extension_days),
+        ];
+        for (name, days) in deadlines {
+            if !(1..=60).contains(&days) {
+                return Err(HotlineError::Invalid(format!(
+                    "{name} is {days}; it must be 1 to 60 working days"
+                )));
+            }
+        }
+        if self.remind_before_days > 10 {
+            return Err(HotlineError::Invalid(format!(
+                "remind_before_days is {}; it must be at most 10 working days",
+                self.remind_before_days
+            )));
+        }
+        Ok(())
+    }
+
     pub fn rule(&self, kind: TicketType, urgency: Urgency) -> DueRule {
         let days = match kind {
             TicketType::Consultation => self.consultation_days,
@@ -201,6 +230,7 @@ impl DeadlinePolicy {
 /// A routing rule: tickets of `category` in an area starting with `area` go to `department`.
 /// `area` "*" matches everywhere; the longest matching area wins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RoutingRule {
     pub category: String,
     pub area: String,
@@ -209,6 +239,7 @@ pub struct RoutingRule {
 
 /// The routing table (data, loaded from TOML and validated at load time).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RoutingTable {
     #[serde(default)]
     pub categories: Vec<Category>,
@@ -218,6 +249,7 @@ pub struct RoutingTable {
 
 /// A ticket category (诉求分类), e.g. `road` 道路交通.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Category {
     pub code: String,
     pub name: String,
@@ -228,6 +260,29 @@ impl RoutingTable {
     pub fn parse_toml(text: &str) -> Result<RoutingTable, HotlineError> {
         let table: RoutingTable =
             toml::from_str(text).map_err(|error| HotlineError::Invalid(error.to_string()))?;
+        table.check()?;
+        Ok(table)
+    }
+
+    /// Checks a table however it was read (a file, the configuration): at least one category,
+    /// categories given once, every rule's category listed and its area `*` or a region-code
+    /// prefix, no rule given twice.
+    pub fn check(&self) -> Result<(), HotlineError> {
+        let table = self;
+        if table.categories.is_empty() {
+            return Err(HotlineError::Invalid(
+                "the routing table lists no category".into(),
+            ));
+        }
+        let mut codes = std::collections::BTreeSet::new();
+        for category in &table.categories {
+            if category.code.trim().is_empty() || !codes.insert(category.code.as_str()) {
+                return Err(HotlineError::Invalid(format!(
+                    "routing category {:?} is empty or given twice",
+                    category.code
+                )));
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         for rule in &table.rules {
             if !table.categories.iter().any(|c| c.code == rule.category) {
@@ -249,7 +304,7 @@ impl RoutingTable {
                 )));
             }
         }
-        Ok(table)
+        Ok(())
     }
 
     pub fn category(&self, code: &str) -> Option<&Category> {
@@ -866,6 +921,67 @@ department = "district-environment"
         assert!(RoutingTable::parse_toml(&twice).is_err());
         let bad_area = "categories = [{ code = \"x\", name = \"x\" }]\n[[rules]]\ncategory = \"x\"\narea = \"99*\"\ndepartment = \"d\"\n";
         assert!(RoutingTable::parse_toml(bad_area).is_err());
+    }
+
+    #[test]
+    fn a_table_without_categories_or_with_a_category_twice_is_refused() {
+        let table = RoutingTable::default();
+        assert!(table.check().is_err());
+        let twice = RoutingTable {
+            categories: vec![
+                Category {
+                    code: "road".into(),
+                    name: "道路".into(),
+                },
+                Category {
+                    code: "road".into(),
+                    name: "道路交通".into(),
+                },
+            ],
+            rules: Vec::new(),
+        };
+        assert!(twice.check().is_err());
+    }
+
+    #[test]
+    fn a_configured_deadline_changes_the_due_date_and_bad_values_are_refused() {
+        let calendar = Calendar::official().unwrap();
+        let monday = jiff::civil::date(2026, 3, 2);
+        let default = DeadlinePolicy::default();
+        // 13 working days after Mon 2026-03-02: Thu 2026-03-19; with 7 configured: Wed 03-11.
+        assert_eq!(
+            default
+                .due_on(&calendar, TicketType::Complaint, Urgency::Normal, monday)
+                .unwrap(),
+            jiff::civil::date(2026, 3, 19)
+        );
+        let local = DeadlinePolicy {
+            complaint_days: 7,
+            ..DeadlinePolicy::default()
+        };
+        assert!(local.check().is_ok());
+        assert_eq!(
+            local
+                .due_on(&calendar, TicketType::Complaint, Urgency::Normal, monday)
+                .unwrap(),
+            jiff::civil::date(2026, 3, 11)
+        );
+        for bad in [
+            DeadlinePolicy {
+                help_days: 0,
+                ..DeadlinePolicy::default()
+            },
+            DeadlinePolicy {
+                report_days: 61,
+                ..DeadlinePolicy::default()
+            },
+            DeadlinePolicy {
+                remind_before_days: 11,
+                ..DeadlinePolicy::default()
+            },
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -34,6 +34,7 @@ mod model_halls;
 mod model_webhooks;
 pub mod ports;
 pub mod postgres;
+pub mod seed;
 pub mod sqlite;
 pub mod writer;
 

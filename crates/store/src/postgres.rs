@@ -93,3 +93,4 @@ include!("sql/stats.rs");
 include!("sql/feedback.rs");
 include!("sql/hotline.rs");
 include!("sql/agents.rs");
+include!("sql/seed.rs");

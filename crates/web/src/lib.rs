@@ -63,6 +63,38 @@ pub struct AppState {
     pub pinned_items: Arc<services::cases::PinnedItems>,
     /// The one-sentence assistant over the published catalog; see [`assistant`].
     pub assistant: assistant::SharedAssistant,
+    /// Configured rules: hotline deadlines and routing, the rectification deadline.
+    pub policies: Arc<Policies>,
+}
+
+/// Rules a place sets in its configuration (`tongban.toml`, README "Configuration"): the hotline
+/// deadlines per type and urgency and its routing table (REFERENCE §6), and the working days a
+/// bad rating's rectification is due in (REFERENCE §3). The defaults are the national ones and
+/// the demo city's routing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policies {
+    pub deadlines: tongban_domain::hotline::DeadlinePolicy,
+    pub rectification: tongban_domain::feedback::RectificationPolicy,
+    pub routing: Arc<tongban_domain::hotline::RoutingTable>,
+}
+
+impl Policies {
+    /// The demo city's routing table, shipped in `data/demo/hotline.toml`.
+    pub fn demo_routing() -> Result<tongban_domain::hotline::RoutingTable, StoreError> {
+        tongban_domain::hotline::RoutingTable::parse_toml(include_str!(
+            "../../../data/demo/hotline.toml"
+        ))
+        .map_err(|e| StoreError::Corrupt(format!("the demo routing table is broken: {e}")))
+    }
+
+    /// The national defaults with the demo city's routing.
+    pub fn defaults() -> Result<Policies, StoreError> {
+        Ok(Policies {
+            deadlines: tongban_domain::hotline::DeadlinePolicy::default(),
+            rectification: tongban_domain::feedback::RectificationPolicy::default(),
+            routing: Arc::new(Policies::demo_routing()?),
+        })
+    }
 }
 
 impl AppState {
@@ -111,8 +143,15 @@ impl App {
                 auth: auth::AuthState::default(),
                 pinned_items: Arc::default(),
                 assistant,
+                policies: Arc::new(Policies::defaults()?),
             },
         })
+    }
+
+    /// The same app with configured rules instead of the defaults.
+    pub fn with_policies(mut self, policies: Policies) -> App {
+        self.state.policies = Arc::new(policies);
+        self
     }
 
     pub fn state(&self) -> &AppState {

@@ -136,6 +136,6 @@ pub async fn act_on_ticket(
 /// Ticket categories (诉求分类).
 #[utoipa::path(get, path = "/api/v1/hotline/categories", tag = "hotline",
     responses((status = 200, description = "Every category", body = Vec<CategoryView>)))]
-pub async fn categories() -> Result<Json<Vec<CategoryView>>, ApiError> {
-    Ok(Json(service::categories()?))
+pub async fn categories(State(state): State<AppState>) -> Json<Vec<CategoryView>> {
+    Json(service::categories(&state))
 }

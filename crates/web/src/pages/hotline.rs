@@ -69,17 +69,14 @@ struct NewPage {
 }
 
 async fn new_page(State(state): State<AppState>, lang: Lang, session: PageSession) -> Response {
-    let categories = match service::categories() {
-        Ok(categories) => categories
-            .into_iter()
-            .map(|c| Choice {
-                code: c.code,
-                label: c.name,
-                selected: false,
-            })
-            .collect(),
-        Err(error) => return page_error(lang, error),
-    };
+    let categories = service::categories(&state)
+        .into_iter()
+        .map(|c| Choice {
+            code: c.code,
+            label: c.name,
+            selected: false,
+        })
+        .collect();
     let lookup = state.lookup.get();
     let areas = lookup
         .organisation

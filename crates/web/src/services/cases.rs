@@ -583,12 +583,7 @@ pub(crate) fn outbox_for(case: &Case, events: &[CaseEvent]) -> Vec<OutboxMessage
         .collect()
 }
 
-pub(crate) fn audit_for(
-    actor: &Actor,
-    case: &Case,
-    action: &str,
-    at: Timestamp,
-) -> Vec<AuditEntry> {
+pub fn audit_for(actor: &Actor, case: &Case, action: &str, at: Timestamp) -> Vec<AuditEntry> {
     if actor.kind != ActorKind::Staff && actor.kind != ActorKind::System {
         return Vec::new();
     }

@@ -16,10 +16,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 
-/// The rectification deadline. 15 working days is the national default (REFERENCE §3); a place
-/// that uses 5 or 7 changes it here.
-pub fn policy() -> RectificationPolicy {
-    RectificationPolicy::default()
+/// The rectification deadline: 15 working days is the national default (REFERENCE §3); a place
+/// that uses 5 or 7 sets `[feedback] rectification_days` in its configuration.
+pub fn policy(state: &AppState) -> RectificationPolicy {
+    state.policies.rectification
 }
 
 /// A rating as submitted.
@@ -140,7 +140,7 @@ fn region_of(state: &AppState, department: &DepartmentKey, hall: Option<&str>) -
 
 async fn store_rating(state: &AppState, rating: Rating) -> Result<RatingView, ApiError> {
     let today = shanghai_date(rating.at);
-    let task = Rectification::open_for(&rating, new_id(), policy(), &state.calendar, today)?;
+    let task = Rectification::open_for(&rating, new_id(), policy(state), &state.calendar, today)?;
     state
         .store
         .feedback

@@ -2,8 +2,6 @@
 //! routing suggestions and duplicate suggestions, dispatch and the department's handling,
 //! callback and reopen. Routing rules are data (`data/demo/hotline.toml`).
 
-use std::sync::LazyLock;
-
 use serde::{Deserialize, Serialize};
 use tongban_domain::calendar::shanghai_date;
 use tongban_domain::cases::{Actor, ActorKind};
@@ -20,17 +18,14 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 
-static ROUTING: LazyLock<Result<RoutingTable, HotlineError>> =
-    LazyLock::new(|| RoutingTable::parse_toml(include_str!("../../../../data/demo/hotline.toml")));
-
-/// The routing table (checked when first used; a unit test proves the embedded data parses).
-pub fn routing() -> Result<&'static RoutingTable, ApiError> {
-    ROUTING.as_ref().map_err(|error| ApiError::internal(error))
+/// The routing table: configured, else the demo city's (`crate::Policies`).
+pub fn routing(state: &AppState) -> &RoutingTable {
+    &state.policies.routing
 }
 
-/// Deadlines per type and urgency: the defaults of REFERENCE §6.
-pub fn deadlines() -> DeadlinePolicy {
-    DeadlinePolicy::default()
+/// Deadlines per type and urgency: configured, else the defaults of REFERENCE §6.
+pub fn deadlines(state: &AppState) -> &DeadlinePolicy {
+    &state.policies.deadlines
 }
 
 impl From<HotlineError> for ApiError {
@@ -171,11 +166,11 @@ fn may_see(actor: &Actor, ticket: &Ticket) -> bool {
 async fn view(state: &AppState, actor: &Actor, ticket: &Ticket) -> Result<TicketView, ApiError> {
     let today = shanghai_date(state.clock.now());
     let lookup = state.lookup.get();
-    let routing = routing()?;
+    let routing = routing(state);
     let show_caller = is_hotline_staff(actor)
         || ticket.intake.caller_account.as_deref() == Some(actor.account.as_str())
         || !ticket.intake.confidential;
-    let policy = deadlines();
+    let policy = deadlines(state);
     let handling = matches!(
         ticket.state,
         TicketState::Dispatched | TicketState::ReturnRequested
@@ -297,7 +292,7 @@ pub async fn register(
     let ticket = Ticket::register(
         uuid::Uuid::now_v7(),
         intake,
-        routing()?,
+        routing(state),
         actor.account.as_str(),
         state.clock.now(),
     )?;
@@ -511,7 +506,7 @@ pub async fn act(
             need(dispatcher, "a dispatcher")?;
             let department = match &request.department {
                 Some(text) => department_key(text)?,
-                None => routing()?
+                None => routing(state)
                     .route(&ticket.intake.category, &ticket.intake.area)
                     .cloned()
                     .ok_or_else(|| {
@@ -610,10 +605,9 @@ pub async fn act(
         }
     };
     let now = state.clock.now();
-    let policy = deadlines();
     let context = TicketContext {
         calendar: &state.calendar,
-        policy: &policy,
+        policy: deadlines(state),
         today: shanghai_date(now),
     };
     let expected = ticket.version;
@@ -629,21 +623,21 @@ pub struct CategoryView {
     pub name: String,
 }
 
-pub fn categories() -> Result<Vec<CategoryView>, ApiError> {
-    Ok(routing()?
+pub fn categories(state: &AppState) -> Vec<CategoryView> {
+    routing(state)
         .categories
         .iter()
         .map(|c| CategoryView {
             code: c.code.clone(),
             name: c.name.clone(),
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_embedded_routing_parses() {
-        assert!(super::routing().is_ok());
+        assert!(crate::Policies::demo_routing().is_ok());
     }
 }
