@@ -190,12 +190,11 @@ async fn postgres_settings(conn: &mut sqlx::PgConnection) -> Result<(String, Str
     Ok((commit, fsync))
 }
 
-/// The SQLite writer's counters (batches committed, requests in them); `None` on PostgreSQL,
-/// where every request commits its own transaction.
-pub fn writer_stats(store: &Store) -> Option<WriterStats> {
+/// The group-commit writer's counters (batches committed, requests in them).
+pub fn writer_stats(store: &Store) -> WriterStats {
     match &store.backend {
-        Backend::Sqlite(sqlite) => Some(sqlite.writer.stats()),
-        Backend::Postgres(_) => None,
+        Backend::Sqlite(sqlite) => sqlite.writer.stats(),
+        Backend::Postgres(postgres) => postgres.writer.stats(),
     }
 }
 

@@ -1,17 +1,18 @@
-//! The PostgreSQL adapter, for production: one pool used for writes and reads (PostgreSQL
-//! handles concurrent writers itself), migrations from `migrations/postgres`.
+//! The PostgreSQL adapter, for production: a pool for reads, a group-commit writer for writes
+//! ([`crate::writer`]: concurrent requests share one transaction and one WAL flush, each inside
+//! its own savepoint), migrations from `migrations/postgres`.
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgConnection;
 use sqlx::postgres::PgPoolOptions;
 
-use crate::writer::BoxFuture;
+use crate::writer::{BoxFuture, Writer};
 
 type Db = sqlx::Postgres;
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
-    write: sqlx::PgPool,
+    pub(crate) writer: Writer<Db>,
     read: sqlx::PgPool,
 }
 
@@ -22,7 +23,8 @@ type Adapter = PostgresStore;
 const FOLD_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7242046)");
 
 impl PostgresStore {
-    /// Connects and migrates.
+    /// Connects and migrates. Must be called on the runtime that will serve requests: the
+    /// writer runs as a task on it.
     pub async fn open(url: &SecretString) -> Result<PostgresStore, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
@@ -33,12 +35,12 @@ impl PostgresStore {
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(PostgresStore {
-            write: pool.clone(),
+            writer: Writer::start_pooled(pool.clone()),
             read: pool,
         })
     }
 
-    /// Runs `work` in its own transaction (PostgreSQL groups concurrent commits itself).
+    /// Runs `work` on the write connection inside the next group commit.
     pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -46,17 +48,7 @@ impl PostgresStore {
             + Send
             + 'static,
     {
-        let mut transaction = self.write.begin().await?;
-        match work(&mut transaction).await {
-            Ok(value) => {
-                transaction.commit().await?;
-                Ok(value)
-            }
-            Err(error) => {
-                transaction.rollback().await?;
-                Err(error)
-            }
-        }
+        self.writer.write(work).await
     }
 
     /// Tables and their columns, for the schema-parity test.

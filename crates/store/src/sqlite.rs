@@ -17,7 +17,7 @@ type Db = sqlx::Sqlite;
 /// SQLite storage with a single-connection write pool and a read pool.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pub(crate) writer: Writer,
+    pub(crate) writer: Writer<Db>,
     read: sqlx::SqlitePool,
 }
 

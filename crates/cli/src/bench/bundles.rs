@@ -16,7 +16,7 @@ use tongban_web::services::bundle_plan::plan;
 use tongban_web::services::bundles::{self as service, BundleApplicationRequest};
 
 use super::lifecycle::{
-    LifecycleArgs, actor, cpu_used, places, print_cpu, progress_bar, sample_pdf,
+    LifecycleArgs, actor, cpu_used, places, print_cpu, progress_bar, sample_pdf, writer_batches,
 };
 use super::stats::{Latencies, cpu_time, print_table};
 
@@ -231,18 +231,7 @@ async fn run_in(args: &BundleArgs, places: &super::lifecycle::Places) -> anyhow:
         print_cpu(cpu, elapsed, done);
     }
     let writer_after = tongban_store::bench::writer_stats(&store);
-    let mean_batch = match (writer_before, writer_after) {
-        (Some(before), Some(after)) if after.batches > before.batches => {
-            let jobs = after.jobs - before.jobs;
-            let batches = after.batches - before.batches;
-            let mean = jobs as f64 / batches as f64;
-            println!(
-                "  sqlite writer: {jobs} writes in {batches} commits, {mean:.1} writes per commit"
-            );
-            Some(mean)
-        }
-        _ => None,
-    };
+    let mean_batch = writer_batches(writer_before, writer_after);
 
     let sample_id = sample_id.context("no submission succeeded")?;
     let template = template_of(&store, &sample_id).await?;
@@ -253,8 +242,9 @@ async fn run_in(args: &BundleArgs, places: &super::lifecycle::Places) -> anyhow:
 
     let batch = match (args.raw_batch, mean_batch) {
         (Some(batch), _) => usize::try_from(batch)?,
-        (None, Some(mean)) => (mean.round() as usize).max(1),
-        (None, None) => 64,
+        // PostgreSQL's raw run keeps its own batches: more than the writer forms.
+        (None, Some(mean)) if places.engine == "sqlite" => (mean.round() as usize).max(1),
+        (None, _) => 64,
     };
     let connections = match places.engine {
         "sqlite" => 1,

@@ -538,18 +538,7 @@ async fn run_in(args: &LifecycleArgs, places: &Places) -> anyhow::Result<()> {
     if let Some(cpu) = lifecycle_cpu {
         print_cpu(cpu, elapsed, delivered);
     }
-    let mean_batch = match (writer_before, writer_after) {
-        (Some(before), Some(after)) if after.batches > before.batches => {
-            let jobs = after.jobs - before.jobs;
-            let batches = after.batches - before.batches;
-            let mean = jobs as f64 / batches as f64;
-            println!(
-                "  sqlite writer: {jobs} writes in {batches} commits, {mean:.1} writes per commit"
-            );
-            Some(mean)
-        }
-        _ => None,
-    };
+    let mean_batch = writer_batches(writer_before, writer_after);
 
     // The rows of one real case, as the template of the raw run.
     let sample_case = sample_case.context("no case was delivered")?;
@@ -562,8 +551,9 @@ async fn run_in(args: &LifecycleArgs, places: &Places) -> anyhow::Result<()> {
     // The raw limit.
     let batch = match (args.raw_batch, mean_batch) {
         (Some(batch), _) => usize::try_from(batch)?,
-        (None, Some(mean)) => (mean.round() as usize).max(1),
-        (None, None) => 64,
+        // PostgreSQL's raw run keeps its own batches: more than the writer forms.
+        (None, Some(mean)) if places.engine == "sqlite" => (mean.round() as usize).max(1),
+        (None, _) => 64,
     };
     let connections = match (places.engine, args.raw_connections) {
         ("sqlite", _) => 1,
@@ -756,4 +746,20 @@ async fn template_of(store: &Store, id: &str) -> anyhow::Result<RawTemplate> {
 
 fn uuid_of(id: &str) -> anyhow::Result<uuid::Uuid> {
     uuid::Uuid::parse_str(id).map_err(|e| anyhow::anyhow!("{id}: {e}"))
+}
+
+/// Prints and returns the mean number of writes per commit of the group-commit writer between
+/// two readings of its counters.
+pub(super) fn writer_batches(
+    before: tongban_store::writer::WriterStats,
+    after: tongban_store::writer::WriterStats,
+) -> Option<f64> {
+    let batches = after
+        .batches
+        .checked_sub(before.batches)
+        .filter(|b| *b > 0)?;
+    let jobs = after.jobs - before.jobs;
+    let mean = jobs as f64 / batches as f64;
+    println!("  writer: {jobs} writes in {batches} commits, {mean:.1} writes per commit");
+    Some(mean)
 }
