@@ -452,6 +452,11 @@ pub struct History<'w> {
 const SHANGHAI_OFFSET_HOURS: i8 = 8;
 
 /// The instant of `minute` minutes after midnight of `date` in China Standard Time.
+/// Minutes of the day when applications come in online (07:00–24:00) and at a hall
+/// (08:30–17:30).
+const ONLINE_HOURS: (i64, i64) = (7 * 60, 24 * 60);
+const HALL_HOURS: (i64, i64) = (8 * 60 + 30, 17 * 60 + 30);
+
 fn at(date: Date, minute: i64) -> Timestamp {
     let midnight = date
         .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(
@@ -513,13 +518,16 @@ impl<'w> History<'w> {
         for (index, day) in days.iter().enumerate() {
             let workday = self.calendar.is_workday(*day)?;
             let trend = 0.8 + 0.4 * index as f64 / span;
-            let part = if *day == self.today {
-                now_minute / 1440.0
+            let (case_part, ticket_part) = if *day == self.today {
+                // The part of today's application hours (online from 07:00) gone by.
+                let (open, close) = ONLINE_HOURS;
+                let online = ((now_minute - open as f64) / (close - open) as f64).clamp(0.0, 1.0);
+                (online, now_minute / 1440.0)
             } else {
-                1.0
+                (1.0, 1.0)
             };
-            case_weights.push(if workday { 1.0 } else { 0.08 } * trend * part);
-            ticket_weights.push(if workday { 1.0 } else { 0.7 } * trend * part);
+            case_weights.push(if workday { 1.0 } else { 0.08 } * trend * case_part);
+            ticket_weights.push(if workday { 1.0 } else { 0.7 } * trend * ticket_part);
         }
         let cases = spread(self.options.cases, &case_weights);
         let tickets = spread(self.options.tickets, &ticket_weights);
@@ -900,20 +908,17 @@ impl<'w> History<'w> {
         let weights: Vec<f64> = channels.iter().map(|(_, w)| *w).collect();
         let channel = channels[self.rng.weighted(&weights)].0;
         let at_hall = matches!(channel, Channel::Window | Channel::Kiosk);
-        let submitted_at = if at_hall {
-            at(
-                day,
-                8 * 60 + 30 + i64::try_from(self.rng.below(9 * 60)).unwrap_or(0),
-            )
-        } else {
-            at(
-                day,
-                7 * 60 + i64::try_from(self.rng.below(17 * 60)).unwrap_or(0),
-            )
-        };
-        if submitted_at > self.options.now {
+        let (open, mut close) = if at_hall { HALL_HOURS } else { ONLINE_HOURS };
+        if day == self.today {
+            // Today only up to now (a time after now would be in the future).
+            let since = self.options.now.duration_since(at(day, 0));
+            close = close.min(since.as_secs().div_euclid(60));
+        }
+        if close <= open {
             return Ok(None);
         }
+        let minute = open + i64::try_from(self.rng.below(u64::try_from(close - open)?))?;
+        let submitted_at = at(day, minute);
         let applicant = match (plan.persons, plan.enterprises) {
             (true, true) if self.rng.chance(0.2) => self.enterprise()?,
             (true, _) => self.person()?,
