@@ -72,6 +72,66 @@ pub struct DataAccess {
     pub what: String,
 }
 
+/// Which case: its id or its 办件编号.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseKey {
+    Id(uuid::Uuid),
+    Number(String),
+}
+
+/// A case with its stored history and how many trips it counts: what a case page shows and
+/// what an action starts from, read in one statement.
+#[derive(Debug, Clone)]
+pub struct CaseRecord {
+    pub case: tongban_domain::cases::Case,
+    pub events: Vec<StoredEvent>,
+    pub trips: u32,
+}
+
+impl CaseRecord {
+    /// A case just stored with `events` and no history before them.
+    pub fn new_case(
+        case: tongban_domain::cases::Case,
+        events: &[tongban_domain::cases::CaseEvent],
+        trips: u32,
+    ) -> CaseRecord {
+        CaseRecord {
+            case,
+            events: Vec::new(),
+            trips: 0,
+        }
+        .after_write(None, events, trips)
+    }
+
+    /// This record after a committed write of `case` (None: the case did not change) with
+    /// `events` and `new_trips` more trips: what reading it again would return.
+    pub fn after_write(
+        mut self,
+        case: Option<tongban_domain::cases::Case>,
+        events: &[tongban_domain::cases::CaseEvent],
+        new_trips: u32,
+    ) -> CaseRecord {
+        if let Some(case) = case {
+            self.case = case;
+        }
+        for event in events {
+            let seq = u32::try_from(self.events.len() + 1).unwrap_or(u32::MAX);
+            self.events.push(StoredEvent {
+                seq,
+                public: is_public(event),
+                event: event.clone(),
+            });
+        }
+        self.trips = self.trips.saturating_add(new_trips);
+        self
+    }
+}
+
+/// Whether the applicant's timeline shows an event (stored with it, to filter on).
+pub fn is_public(event: &tongban_domain::cases::CaseEvent) -> bool {
+    event.kind.public_text().is_some()
+}
+
 /// An event as stored, with its position in the case's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredEvent {

@@ -109,6 +109,11 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
         &self,
         id: uuid::Uuid,
     ) -> Result<Vec<crate::model::StoredEvent>, StoreError>;
+    /// The case with its events (in order, numbered 1, 2, 3 …) and its trips, in one statement.
+    async fn case_record(
+        &self,
+        key: &crate::model::CaseKey,
+    ) -> Result<Option<crate::model::CaseRecord>, StoreError>;
     async fn list_cases(
         &self,
         filter: &crate::model::CaseFilter,

@@ -396,7 +396,7 @@ impl EncodedBatch {
                     kind: event.kind.name(),
                     actor: event.actor.as_str().to_owned(),
                     department: event.department.as_ref().map(|d| d.as_str().to_owned()),
-                    public: event.kind.public_text().is_some(),
+                    public: crate::model::is_public(event),
                     document: json(event),
                 });
             }

@@ -26,6 +26,13 @@ type Adapter = SqliteStore;
 /// Folding the rollups needs no lock of its own: the writer runs one request at a time.
 const FOLD_LOCK: Option<&'static str> = None;
 
+/// Whether a case change and its events, messages and log entries go as one statement
+/// (`sql/cases.rs`): SQLite has no data-modifying `WITH` clauses, and its statements cost no round trip.
+const CASE_WRITE_IN_ONE_STATEMENT: bool = false;
+
+/// No row locks in SQLite: the writer runs one request at a time.
+const SKIP_LOCKED: &str = "";
+
 /// The options of every connection to the database in `folder` (the raw-SQL benchmark in
 /// [`crate::bench`] uses them too, so that it writes with the same durability).
 pub(crate) fn connect_options(folder: &Path) -> Result<SqliteConnectOptions, StoreError> {
@@ -71,6 +78,24 @@ impl SqliteStore {
             + 'static,
     {
         self.writer.write(work).await
+    }
+
+    /// Runs `work`, which changes the existing case `case` and rows of that case only, inside a
+    /// group commit of the case's writer lane.
+    pub async fn write_case<T, F>(&self, case: uuid::Uuid, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        self.writer.write_keyed(case, work).await
+    }
+
+    /// One round of the rollup folder, inside a group commit.
+    async fn fold_round(&self) -> Result<usize, StoreError> {
+        self.write(|conn| Box::pin(stats_sql::fold_pending(conn)))
+            .await
     }
 
     /// Tables and their columns, for the schema-parity test.

@@ -40,16 +40,26 @@ type Job<DB> = Box<
 /// The most requests committed together.
 const MAX_BATCH: usize = 256;
 
-/// A handle to the writer task; cheap to clone.
+/// A handle to the writer's lanes; cheap to clone.
+///
+/// SQLite has one lane: it serialises writers anyway. PostgreSQL has several, each a task
+/// committing its own batches on its own connection, so that one batch's round trips and WAL
+/// flush overlap with another's. Unkeyed writes all go to the first lane; writes to one existing
+/// case ([`Writer::write_keyed`]) go to one of the other lanes, chosen by the case's id. So two
+/// lanes never wait for each other's locks on the same case; the rows every new case locks (the
+/// 办件编号 counters) and the shared rollup rows that ratings and tickets move are only ever
+/// locked by the first lane, in whatever order its batch meets them; and the rollup folder,
+/// which runs outside the lanes, waits only for the first lane, while only the other lanes wait
+/// for it (for the pending marks of their cases). No wait can go round in a circle.
 pub struct Writer<DB: Database> {
-    jobs: mpsc::Sender<Job<DB>>,
+    lanes: Arc<[mpsc::Sender<Job<DB>>]>,
     counters: Arc<Counters>,
 }
 
 impl<DB: Database> Clone for Writer<DB> {
     fn clone(&self) -> Self {
         Writer {
-            jobs: self.jobs.clone(),
+            lanes: self.lanes.clone(),
             counters: self.counters.clone(),
         }
     }
@@ -59,6 +69,7 @@ impl<DB: Database> std::fmt::Debug for Writer<DB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Writer")
             .field("engine", &DB::NAME)
+            .field("lanes", &self.lanes.len())
             .field("stats", &self.stats())
             .finish()
     }
@@ -86,10 +97,14 @@ enum Source<DB: Database> {
 }
 
 impl<DB: Database> Source<DB> {
-    async fn begin(&mut self) -> Result<Transaction<'_, DB>, sqlx::Error> {
-        match self {
-            Source::Owned(connection) => connection.begin().await,
-            Source::Pooled(pool) => pool.begin().await,
+    /// Begins the batch's transaction; with `savepoint`, the first job's savepoint is opened in
+    /// the same round trip.
+    async fn begin(&mut self, savepoint: bool) -> Result<Transaction<'_, DB>, sqlx::Error> {
+        match (self, savepoint) {
+            (Source::Owned(connection), false) => connection.begin().await,
+            (Source::Owned(connection), true) => connection.begin_with(begin_and_open()).await,
+            (Source::Pooled(pool), false) => pool.begin().await,
+            (Source::Pooled(pool), true) => pool.begin_with(begin_and_open()).await,
         }
     }
 }
@@ -118,22 +133,33 @@ impl Writer<sqlx::Sqlite> {
                     task_counters,
                 ))
             })?;
-        Ok(Writer { jobs, counters })
+        Ok(Writer {
+            lanes: Arc::new([jobs]),
+            counters,
+        })
     }
 }
 
 impl Writer<sqlx::Postgres> {
-    /// Starts the writer as a task on the current runtime, taking a connection from `pool` for
-    /// each batch.
-    pub fn start_pooled(pool: sqlx::PgPool) -> Self {
-        let (jobs, receiver) = mpsc::channel(4096);
+    /// Starts `lanes` writer tasks (at least one) on the current runtime, each taking a
+    /// connection from `pool` for each batch.
+    pub fn start_pooled(pool: sqlx::PgPool, lanes: usize) -> Self {
         let counters = Arc::new(Counters::default());
-        tokio::spawn(run(
-            Source::<sqlx::Postgres>::Pooled(pool),
-            receiver,
-            counters.clone(),
-        ));
-        Writer { jobs, counters }
+        let senders: Vec<_> = (0..lanes.max(1))
+            .map(|_| {
+                let (jobs, receiver) = mpsc::channel(4096);
+                tokio::spawn(run(
+                    Source::<sqlx::Postgres>::Pooled(pool.clone()),
+                    receiver,
+                    counters.clone(),
+                ));
+                jobs
+            })
+            .collect();
+        Writer {
+            lanes: senders.into(),
+            counters,
+        }
     }
 }
 
@@ -151,8 +177,35 @@ impl<DB: Database> Writer<DB>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
-    /// Runs `work` in the next batch and answers after that batch is committed.
+    /// Runs `work` in the first lane's next batch and answers after that batch is committed.
     pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut DB::Connection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        self.write_in(0, work).await
+    }
+
+    /// Runs `work`, which writes to the one existing row `key` (a case) and to nothing the other
+    /// lanes lock, in the next batch of the lane of `key`.
+    pub async fn write_keyed<T, F>(&self, key: uuid::Uuid, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut DB::Connection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        // Version-7 ids begin with a timestamp; their last bytes are random.
+        let lane = match self.lanes.len() {
+            0 | 1 => 0,
+            lanes => 1 + usize::try_from(key.as_u128() % (lanes as u128 - 1)).unwrap_or(0),
+        };
+        self.write_in(lane, work).await
+    }
+
+    async fn write_in<T, F>(&self, lane: usize, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut DB::Connection) -> BoxFuture<'c, Result<T, StoreError>>
@@ -176,8 +229,10 @@ where
                 }
             })
         });
-        self.jobs
-            .send(job)
+        let Some(jobs) = self.lanes.get(lane) else {
+            return Err(StoreError::CommitFailed("no such writer lane".into()));
+        };
+        jobs.send(job)
             .await
             .map_err(|_| StoreError::CommitFailed("the writer has stopped".into()))?;
         answered
@@ -225,8 +280,13 @@ async fn run_batch<DB: Database>(source: &mut Source<DB>, batch: Vec<Job<DB>>) -
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
-    let mut completions = Vec::with_capacity(batch.len());
-    let mut transaction = match source.begin().await {
+    let jobs = batch.len();
+    // A lone job needs no savepoint: if it fails, the whole transaction is rolled back. Each job
+    // of a larger batch runs inside the savepoint `tongban_job`; closing one job's savepoint and
+    // opening the next one's go to the database as one statement list (one round trip per
+    // job), the first one opens with `BEGIN`, and the last one is committed with the rest.
+    let savepoints = jobs > 1;
+    let mut transaction = match source.begin(savepoints).await {
         Ok(transaction) => transaction,
         Err(error) => {
             // Nothing ran. Dropping the jobs answers their callers with an error.
@@ -234,26 +294,30 @@ where
             return Err((Vec::new(), error.to_string()));
         }
     };
-    let jobs = batch.len();
-    // Each job runs inside the savepoint `tongban_job`. Closing one job's savepoint and opening
-    // the next one's go to the database as one statement list: one round trip per job.
-    if let Err(error) = sqlx::raw_sql(OPEN).execute(&mut *transaction).await {
-        // Nothing ran. Dropping the jobs answers their callers with an error.
-        tracing::error!(error = %error, "cannot open a savepoint");
-        return Err((Vec::new(), error.to_string()));
-    }
+    let mut completions = Vec::with_capacity(jobs);
     for (index, job) in batch.into_iter().enumerate() {
         let completion = job(&mut transaction).await;
         let last = index + 1 == jobs;
-        let close = match (completion.ok, last) {
-            (true, false) => RELEASE_AND_OPEN,
-            (true, true) => RELEASE,
-            (false, false) => ROLLBACK_AND_OPEN,
-            (false, true) => ROLLBACK,
+        let close = match (savepoints, completion.ok, last) {
+            (false, _, _) | (true, true, true) => None,
+            (true, true, false) => Some(RELEASE_AND_OPEN),
+            (true, false, false) => Some(ROLLBACK_AND_OPEN),
+            (true, false, true) => Some(ROLLBACK),
         };
-        let closed = sqlx::raw_sql(close).execute(&mut *transaction).await;
+        let lone_failure = !savepoints && !completion.ok;
         completions.push(completion);
-        if let Err(error) = closed {
+        if lone_failure {
+            // Its caller gets its own error; nothing else is in the transaction.
+            return match transaction.rollback().await {
+                Ok(()) => Ok(completions),
+                Err(error) => {
+                    tracing::error!(error = %error, "rolling back a batch failed");
+                    Ok(completions)
+                }
+            };
+        }
+        let Some(close) = close else { continue };
+        if let Err(error) = sqlx::raw_sql(close).execute(&mut *transaction).await {
             // The transaction is in an unknown state: the jobs not run yet are dropped (their
             // callers are answered with an error) and the commit decides for the others.
             tracing::error!(error = %error, "closing a savepoint failed");
@@ -266,11 +330,16 @@ where
     }
 }
 
-/// The savepoint around each request's work (the name is reused: it is released first).
-const OPEN: &str = "SAVEPOINT tongban_job";
-const RELEASE: &str = "RELEASE SAVEPOINT tongban_job";
+/// The savepoint around each request's work (the name is reused: it is released first). The
+/// commit releases the last one.
+const BEGIN_AND_OPEN: &str = "BEGIN; SAVEPOINT tongban_job";
+/// [`BEGIN_AND_OPEN`] as an owned statement (the writer's futures must not hold a borrowed
+/// one).
+fn begin_and_open() -> sqlx::SqlStr {
+    sqlx::SqlSafeStr::into_sql_str(BEGIN_AND_OPEN)
+}
 const RELEASE_AND_OPEN: &str = "RELEASE SAVEPOINT tongban_job; SAVEPOINT tongban_job";
-const ROLLBACK: &str = "ROLLBACK TO SAVEPOINT tongban_job; RELEASE SAVEPOINT tongban_job";
+const ROLLBACK: &str = "ROLLBACK TO SAVEPOINT tongban_job";
 const ROLLBACK_AND_OPEN: &str =
     "ROLLBACK TO SAVEPOINT tongban_job; RELEASE SAVEPOINT tongban_job; SAVEPOINT tongban_job";
 

@@ -1192,7 +1192,8 @@ mod cases {
     use tongban_domain::keys::{AccountName, DepartmentKey, HallKey};
     use tongban_domain::licences::Licence;
     use tongban_store::model::{
-        AuditEntry, CaseFilter, CaseOrder, CaseScope, CaseWrite, DataAccess, OutboxMessage,
+        AuditEntry, CaseFilter, CaseKey, CaseOrder, CaseRecord, CaseScope, CaseWrite, DataAccess,
+        OutboxMessage,
     };
     use tongban_store::testing::{TestStore, demo_data, test_time};
     use tongban_store::{Store, StoreError};
@@ -1616,6 +1617,30 @@ mod cases {
         assert_eq!(
             store.cases.case(created.id).await?.expect("stored").version,
             3
+        );
+        // The record reads the same case and history in one statement, by id or by number, and
+        // equals the record before the write with the write's events appended.
+        let record = store
+            .cases
+            .case_record(&CaseKey::Number(created.number.clone()))
+            .await?
+            .expect("stored");
+        assert_eq!(record.case, decided);
+        assert_eq!(record.events, store.cases.case_events(created.id).await?);
+        assert_eq!(record.trips, 0);
+        let before = CaseRecord {
+            case: accepted.clone(),
+            events: record.events[..3].to_vec(),
+            trips: 0,
+        };
+        let after = before.after_write(Some(decided.clone()), &[record.events[3].event.clone()], 0);
+        assert_eq!(after.events, record.events);
+        assert!(
+            store
+                .cases
+                .case_record(&CaseKey::Id(uuid::Uuid::from_u128(1)))
+                .await?
+                .is_none()
         );
         Ok(())
     }
@@ -2138,7 +2163,7 @@ mod halls {
     use tongban_domain::halls::visits::Visit;
     use tongban_domain::halls::{PriorityClass, TicketId, VisitId};
     use tongban_domain::keys::{HallKey, SkillGroupKey, WindowKey};
-    use tongban_store::model::{AppointmentFilter, CheckIn};
+    use tongban_store::model::{AppointmentFilter, CaseKey, CheckIn};
     use tongban_store::testing::{TestStore, test_time};
 
     use super::TestResult;
@@ -2429,6 +2454,21 @@ mod halls {
             "linking twice adds nothing"
         );
         assert_eq!(store.halls.case_trips(accepted.id).await?, 1);
+        // The case record counts the same trips, by id and by number.
+        for key in [
+            CaseKey::Id(accepted.id),
+            CaseKey::Number(accepted.number.clone()),
+        ] {
+            let record = store.cases.case_record(&key).await?.expect("stored");
+            assert_eq!(record.case, accepted);
+            assert_eq!(record.trips, 1);
+        }
+        let record = store
+            .cases
+            .case_record(&CaseKey::Id(other.id))
+            .await?
+            .expect("stored");
+        assert_eq!(record.trips, 0);
         let counts = store
             .halls
             .trip_counts(&tongban_domain::ids::ImplementationCode::parse(ID_CARD)?)

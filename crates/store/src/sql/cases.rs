@@ -11,8 +11,8 @@ mod case_sql {
     use super::{Adapter, Conn, Db};
     use crate::error::StoreError;
     use crate::model::{
-        AuditEntry, CaseFilter, CaseOrder, CasePage, CaseSummary, CaseWrite, DataAccess,
-        OutboxMessage, ShippedCase, StoredEvent,
+        AuditEntry, CaseFilter, CaseKey, CaseOrder, CasePage, CaseRecord, CaseSummary, CaseWrite,
+        DataAccess, OutboxMessage, ShippedCase, StoredEvent,
     };
     use crate::ports::CaseStore;
     use crate::{from_micros, new_id, to_micros};
@@ -33,23 +33,24 @@ mod case_sql {
         i64::try_from(version).unwrap_or(i64::MAX)
     }
 
-    /// Events of one write, in one statement. Their sequence numbers come from the case version
-    /// the write produces (`version × 256 + index`): every write raises the version by one, so
-    /// numbers are unique and ordered per case without reading the last one back first.
-    async fn insert_events(
-        conn: &mut Conn,
+    const EVENT_COLUMNS: &str =
+        "case_events (case_id, seq, at, kind, actor, department, public, document)";
+    const OUTBOX_COLUMNS: &str = "outbox (id, topic, case_id, department, payload, created_at)";
+    const AUDIT_COLUMNS: &str = "audit_log (id, at, actor, action, target, department, detail)";
+    const ACCESS_COLUMNS: &str = "data_access_log (id, at, subject, actor, actor_name, department, \
+         case_id, purpose, what)";
+
+    /// `VALUES (…), (…)` of the events of one write. Their sequence numbers come from the case
+    /// version the write produces (`version × 256 + index`): every write raises the version by
+    /// one, so numbers are unique and ordered per case without reading the last one back first.
+    fn push_event_rows(
+        query: &mut QueryBuilder<Db>,
         case_id: uuid::Uuid,
         version: u64,
         events: &[CaseEvent],
-    ) -> Result<(), StoreError> {
-        if events.is_empty() {
-            return Ok(());
-        }
+    ) {
         debug_assert!(events.len() < EVENTS_PER_WRITE as usize);
         let base = version_i64(version).saturating_mul(EVENTS_PER_WRITE);
-        let mut query = QueryBuilder::<Db>::new(
-            "INSERT INTO case_events (case_id, seq, at, kind, actor, department, public, document) ",
-        );
         query.push_values(events.iter().enumerate(), |mut row, (index, event)| {
             let seq = base.saturating_add(i64::try_from(index).unwrap_or(0));
             row.push_bind(case_id)
@@ -58,20 +59,92 @@ mod case_sql {
                 .push_bind(event.kind.name())
                 .push_bind(event.actor.as_str().to_owned())
                 .push_bind(event.department.as_ref().map(|d| d.as_str().to_owned()))
-                .push_bind(event.kind.public_text().is_some())
+                .push_bind(crate::model::is_public(event))
                 .push_bind(Json(event.clone()));
         });
+    }
+
+    fn push_outbox_rows(query: &mut QueryBuilder<Db>, messages: &[OutboxMessage]) {
+        query.push_values(messages, |mut row, message| {
+            row.push_bind(message.id)
+                .push_bind(message.topic.clone())
+                .push_bind(message.case_id)
+                .push_bind(message.department.as_ref().map(|d| d.as_str().to_owned()))
+                .push_bind(Json(message.payload.clone()))
+                .push_bind(to_micros(message.created_at));
+        });
+    }
+
+    fn push_audit_rows(query: &mut QueryBuilder<Db>, entries: &[AuditEntry]) {
+        query.push_values(entries, |mut row, entry| {
+            row.push_bind(entry.id)
+                .push_bind(to_micros(entry.at))
+                .push_bind(entry.actor.clone())
+                .push_bind(entry.action.clone())
+                .push_bind(entry.target.clone())
+                .push_bind(entry.department.as_ref().map(|d| d.as_str().to_owned()))
+                .push_bind(entry.detail.clone());
+        });
+    }
+
+    fn push_access_rows(query: &mut QueryBuilder<Db>, entries: &[DataAccess]) {
+        query.push_values(entries, |mut row, entry| {
+            row.push_bind(entry.id)
+                .push_bind(to_micros(entry.at))
+                .push_bind(entry.subject.clone())
+                .push_bind(entry.actor.clone())
+                .push_bind(entry.actor_name.clone())
+                .push_bind(entry.department.as_ref().map(|d| d.as_str().to_owned()))
+                .push_bind(entry.case_id)
+                .push_bind(entry.purpose.clone())
+                .push_bind(entry.what.clone());
+        });
+    }
+
+    /// One multi-row insert of `rows` into `table` (nothing for none).
+    async fn insert_rows<T>(
+        conn: &mut Conn,
+        table: &str,
+        rows: &[T],
+        push: impl FnOnce(&mut QueryBuilder<Db>, &[T]),
+    ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut query = QueryBuilder::<Db>::new("INSERT INTO ");
+        query.push(table).push(" ");
+        push(&mut query, rows);
         query.build().execute(&mut *conn).await?;
         Ok(())
     }
 
+    /// Events of one write, in one statement.
+    async fn insert_events(
+        conn: &mut Conn,
+        case_id: uuid::Uuid,
+        version: u64,
+        events: &[CaseEvent],
+    ) -> Result<(), StoreError> {
+        insert_rows(conn, EVENT_COLUMNS, events, |query, events| {
+            push_event_rows(query, case_id, version, events);
+        })
+        .await
+    }
+
     /// Keeps `case_departments` equal to the departments that countersign the case in its
-    /// workflow (listed on the step, else the item's co-implementing departments).
-    async fn write_co_departments(conn: &mut Conn, case: &Case) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM case_departments WHERE case_id = $1")
-            .bind(case.id)
-            .execute(&mut *conn)
-            .await?;
+    /// workflow (listed on the step, else the item's co-implementing departments). A new case
+    /// has no rows to replace.
+    async fn write_co_departments(
+        conn: &mut Conn,
+        case: &Case,
+        new_case: bool,
+    ) -> Result<(), StoreError> {
+        if !new_case {
+            sqlx::query("DELETE FROM case_departments WHERE case_id = $1")
+                .bind(case.id)
+                .execute(&mut *conn)
+                .await?;
+        }
         let mut countersigners = std::collections::BTreeSet::new();
         for step in &case.workflow.steps {
             if let tongban_domain::cases::StepKind::Countersign { departments, .. } = &step.kind {
@@ -125,25 +198,17 @@ mod case_sql {
     }
 
     async fn insert_side_effects(conn: &mut Conn, write: &CaseWrite) -> Result<(), StoreError> {
-        for message in &write.outbox {
-            sqlx::query(
-                "INSERT INTO outbox (id, topic, case_id, department, payload, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(message.id)
-            .bind(&message.topic)
-            .bind(message.case_id)
-            .bind(message.department.as_ref().map(|d| d.as_str()))
-            .bind(Json(&message.payload))
-            .bind(to_micros(message.created_at))
-            .execute(&mut *conn)
-            .await?;
-        }
+        insert_rows(conn, OUTBOX_COLUMNS, &write.outbox, push_outbox_rows).await?;
+        insert_documents(conn, write).await?;
+        insert_logs(conn, &write.audit, &write.access).await
+    }
+
+    /// The licence and the verified documents of a write.
+    async fn insert_documents(conn: &mut Conn, write: &CaseWrite) -> Result<(), StoreError> {
         if let Some(licence) = &write.licence {
             insert_licence(conn, licence).await?;
         }
-        super::document_sql::write(conn, write).await?;
-        insert_logs(conn, &write.audit, &write.access).await
+        super::document_sql::write(conn, write).await
     }
 
     async fn insert_licence(conn: &mut Conn, licence: &Licence) -> Result<(), StoreError> {
@@ -175,39 +240,8 @@ mod case_sql {
         audit: &[AuditEntry],
         access: &[DataAccess],
     ) -> Result<(), StoreError> {
-        for entry in audit {
-            sqlx::query(
-                "INSERT INTO audit_log (id, at, actor, action, target, department, detail) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(entry.id)
-            .bind(to_micros(entry.at))
-            .bind(&entry.actor)
-            .bind(&entry.action)
-            .bind(&entry.target)
-            .bind(entry.department.as_ref().map(|d| d.as_str()))
-            .bind(&entry.detail)
-            .execute(&mut *conn)
-            .await?;
-        }
-        for entry in access {
-            sqlx::query(
-                "INSERT INTO data_access_log (id, at, subject, actor, actor_name, department, case_id, purpose, what) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(entry.id)
-            .bind(to_micros(entry.at))
-            .bind(&entry.subject)
-            .bind(&entry.actor)
-            .bind(&entry.actor_name)
-            .bind(entry.department.as_ref().map(|d| d.as_str()))
-            .bind(entry.case_id)
-            .bind(&entry.purpose)
-            .bind(&entry.what)
-            .execute(&mut *conn)
-            .await?;
-        }
-        Ok(())
+        insert_rows(conn, AUDIT_COLUMNS, audit, push_audit_rows).await?;
+        insert_rows(conn, ACCESS_COLUMNS, access, push_access_rows).await
     }
 
     fn decode_case(row: &<Db as sqlx::Database>::Row) -> Result<Case, StoreError> {
@@ -347,6 +381,103 @@ mod case_sql {
         Ok(())
     }
 
+    /// Updates the case row if it is still at `expected_version`, and stores the write's events,
+    /// outbox messages and log entries with it; false if the row was not at that version (then
+    /// nothing is written). With [`super::CASE_WRITE_IN_ONE_STATEMENT`] all of it is one
+    /// statement (one round trip), whose inserts read the update's result; otherwise one
+    /// statement per table.
+    async fn update_case(
+        conn: &mut Conn,
+        case: &Case,
+        write: &CaseWrite,
+        expected_version: u64,
+    ) -> Result<bool, StoreError> {
+        let one_statement = super::CASE_WRITE_IN_ONE_STATEMENT;
+        let updated_at = write
+            .events
+            .last()
+            .map_or(to_micros(case.submitted_at), |e| to_micros(e.at));
+        let mut query = QueryBuilder::<Db>::new(if one_statement { "WITH u AS (" } else { "" });
+        query.push("UPDATE cases SET version = ");
+        query.push_bind(version_i64(case.version));
+        query
+            .push(", department = ")
+            .push_bind(case.department.as_str().to_owned());
+        query
+            .push(", hall = ")
+            .push_bind(case.hall.as_ref().map(|h| h.as_str().to_owned()));
+        query.push(", state = ").push_bind(case.state.name());
+        query.push(", step = ").push_bind(step_of(case));
+        query
+            .push(", accepted_on = ")
+            .push_bind(date_text(case.accepted_on));
+        query
+            .push(", promised_due = ")
+            .push_bind(date_text(case.promised_due));
+        query
+            .push(", statutory_due = ")
+            .push_bind(date_text(case.statutory_due));
+        query
+            .push(", closed_at = ")
+            .push_bind(case.closed_at.map(to_micros));
+        query.push(", updated_at = ").push_bind(updated_at);
+        query.push(", document = ").push_bind(Json(case.clone()));
+        query.push(" WHERE id = ").push_bind(case.id);
+        query
+            .push(" AND version = ")
+            .push_bind(version_i64(expected_version));
+        if !one_statement {
+            if query.build().execute(&mut *conn).await?.rows_affected() == 0 {
+                return Ok(false);
+            }
+            insert_events(conn, case.id, case.version, &write.events).await?;
+            insert_rows(conn, OUTBOX_COLUMNS, &write.outbox, push_outbox_rows).await?;
+            insert_logs(conn, &write.audit, &write.access).await?;
+            return Ok(true);
+        }
+        query.push(" RETURNING id)");
+        if !write.events.is_empty() {
+            push_guarded_insert(&mut query, "e", EVENT_COLUMNS, |query| {
+                push_event_rows(query, case.id, case.version, &write.events);
+            });
+        }
+        if !write.outbox.is_empty() {
+            push_guarded_insert(&mut query, "o", OUTBOX_COLUMNS, |query| {
+                push_outbox_rows(query, &write.outbox);
+            });
+        }
+        if !write.audit.is_empty() {
+            push_guarded_insert(&mut query, "a", AUDIT_COLUMNS, |query| {
+                push_audit_rows(query, &write.audit);
+            });
+        }
+        if !write.access.is_empty() {
+            push_guarded_insert(&mut query, "r", ACCESS_COLUMNS, |query| {
+                push_access_rows(query, &write.access);
+            });
+        }
+        query.push(" SELECT COUNT(*) FROM u");
+        let updated: i64 = query.build_query_scalar().fetch_one(&mut *conn).await?;
+        Ok(updated > 0)
+    }
+
+    /// `, alias AS (INSERT INTO table SELECT * FROM (VALUES …) AS v WHERE the update took)`.
+    fn push_guarded_insert(
+        query: &mut QueryBuilder<Db>,
+        alias: &str,
+        table: &str,
+        push_rows: impl FnOnce(&mut QueryBuilder<Db>),
+    ) {
+        query
+            .push(", ")
+            .push(alias)
+            .push(" AS (INSERT INTO ")
+            .push(table);
+        query.push(" SELECT * FROM (");
+        push_rows(query);
+        query.push(") AS v WHERE EXISTS (SELECT 1 FROM u))");
+    }
+
     /// Inserts a new case inside the caller's transaction: numbers it (item code, China date and
     /// a counter per both), stores it with its `parent_id` (set for the children of a bundle
     /// application, whose port writes the parent and its children together), its countersigning
@@ -412,7 +543,7 @@ mod case_sql {
         .bind(Json(&case))
         .execute(&mut *conn)
         .await?;
-        write_co_departments(conn, &case).await?;
+        write_co_departments(conn, &case, true).await?;
         insert_events(conn, case.id, case.version, &write.events).await?;
         insert_side_effects(conn, &write).await?;
         Ok(case)
@@ -458,9 +589,57 @@ mod case_sql {
         }
     }
 
-    enum CaseKey {
-        Id(uuid::Uuid),
-        Number(String),
+    /// One statement for a case, its events and its trips: part 0 is the case, part 1 its
+    /// events by sequence, part 2 the count of its visits (always one row).
+    macro_rules! case_record_by {
+        ($key:literal) => {
+            concat!(
+                "WITH c AS (SELECT id, document FROM cases WHERE ",
+                $key,
+                " = $1) \
+                 SELECT 0 AS part, CAST(0 AS BIGINT) AS n, FALSE AS public, c.document AS document FROM c \
+                 UNION ALL SELECT 1, CAST(e.seq AS BIGINT), e.public, e.document \
+                 FROM c JOIN case_events e ON e.case_id = c.id \
+                 UNION ALL SELECT 2, CAST(COUNT(v.visit_id) AS BIGINT), FALSE, NULL \
+                 FROM c JOIN case_visits v ON v.case_id = c.id \
+                 ORDER BY part, n"
+            )
+        };
+    }
+
+    /// Decodes the rows of [`case_record_by`].
+    fn decode_record(
+        rows: &[<Db as sqlx::Database>::Row],
+    ) -> Result<Option<CaseRecord>, StoreError> {
+        let mut case = None;
+        let mut events = Vec::new();
+        let mut trips = 0;
+        for row in rows {
+            let part: i32 = row.try_get("part")?;
+            match part {
+                0 => case = Some(decode_case(row)?),
+                1 => {
+                    let Json(event): Json<CaseEvent> = row.try_get("document")?;
+                    // The stored numbers only order the events (see `insert_events`); the
+                    // history numbers them 1, 2, 3 … in that order.
+                    let seq = u32::try_from(events.len() + 1).map_err(StoreError::corrupt)?;
+                    events.push(StoredEvent {
+                        seq,
+                        public: row.try_get("public")?,
+                        event,
+                    });
+                }
+                _ => {
+                    trips =
+                        u32::try_from(row.try_get::<i64, _>("n")?).map_err(StoreError::corrupt)?
+                }
+            }
+        }
+        Ok(case.map(|case| CaseRecord {
+            case,
+            events,
+            trips,
+        }))
     }
 
     #[async_trait::async_trait]
@@ -478,34 +657,14 @@ mod case_sql {
             let Some(case) = write.case.clone() else {
                 return Err(StoreError::corrupt("save_case needs a case"));
             };
-            self.write(move |conn| {
+            self.write_case(case.id, move |conn| {
                 Box::pin(async move {
-                    let updated_at = write.events.last().map_or(to_micros(case.submitted_at), |e| to_micros(e.at));
-                    let result = sqlx::query(
-                        "UPDATE cases SET version = $1, department = $2, hall = $3, state = $4, step = $5, \
-                         accepted_on = $6, promised_due = $7, statutory_due = $8, closed_at = $9, updated_at = $10, \
-                         document = $11 WHERE id = $12 AND version = $13",
-                    )
-                    .bind(version_i64(case.version))
-                    .bind(case.department.as_str())
-                    .bind(case.hall.as_ref().map(|h| h.as_str()))
-                    .bind(case.state.name())
-                    .bind(step_of(&case))
-                    .bind(date_text(case.accepted_on))
-                    .bind(date_text(case.promised_due))
-                    .bind(date_text(case.statutory_due))
-                    .bind(case.closed_at.map(to_micros))
-                    .bind(updated_at)
-                    .bind(Json(&case))
-                    .bind(case.id)
-                    .bind(version_i64(expected_version))
-                    .execute(&mut *conn)
-                    .await?;
-                    if result.rows_affected() == 0 {
-                        let actual: Option<i64> = sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
-                            .bind(case.id)
-                            .fetch_optional(&mut *conn)
-                            .await?;
+                    if !update_case(conn, &case, &write, expected_version).await? {
+                        let actual: Option<i64> =
+                            sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
+                                .bind(case.id)
+                                .fetch_optional(&mut *conn)
+                                .await?;
                         return Err(match actual {
                             None => StoreError::NotFound {
                                 what: format!("case {}", case.id),
@@ -523,11 +682,10 @@ mod case_sql {
                         .iter()
                         .any(|event| matches!(event.kind, EventKind::Transferred { .. }));
                     if transferred {
-                        write_co_departments(conn, &case).await?;
+                        write_co_departments(conn, &case, false).await?;
                     }
-                    insert_events(conn, case.id, case.version, &write.events).await?;
                     write_shipment(conn, &case).await?;
-                    insert_side_effects(conn, &write).await
+                    insert_documents(conn, &write).await
                 })
             })
             .await
@@ -561,6 +719,24 @@ mod case_sql {
                 });
             }
             Ok(events)
+        }
+
+        async fn case_record(&self, key: &CaseKey) -> Result<Option<CaseRecord>, StoreError> {
+            let rows = match key {
+                CaseKey::Id(id) => {
+                    sqlx::query(case_record_by!("id"))
+                        .bind(*id)
+                        .fetch_all(&self.read)
+                        .await?
+                }
+                CaseKey::Number(number) => {
+                    sqlx::query(case_record_by!("number"))
+                        .bind(number.as_str())
+                        .fetch_all(&self.read)
+                        .await?
+                }
+            };
+            decode_record(&rows)
         }
 
         async fn list_cases(&self, filter: &CaseFilter) -> Result<CasePage, StoreError> {

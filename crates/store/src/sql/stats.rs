@@ -240,7 +240,9 @@ mod stats_sql {
 
     /// Folds up to [`FOLD_BATCH`] pending cases (see migration 0012) into `case_facts` and the
     /// rollups, inside the caller's transaction, which must be the only fold running (the
-    /// SQLite writer runs one request at a time; PostgreSQL takes an advisory lock first).
+    /// SQLite writer runs one request at a time; PostgreSQL takes an advisory lock first). On
+    /// PostgreSQL the fold waits for no case write: it reads the committed marks without locking
+    /// them and deletes only those no write holds.
     /// Returns how many pending cases it looked at.
     ///
     /// Each case's fact is derived again from the case and the events that can cost a visit;
@@ -394,7 +396,11 @@ mod stats_sql {
             );
             builder.build().execute(&mut *conn).await?;
         }
-        let mut builder: QueryBuilder<Db> = QueryBuilder::new("DELETE FROM stats_pending WHERE ");
+        // A mark whose case is being written again right now stays (its row is locked, and
+        // its version will differ): folding it once more later changes nothing.
+        let mut builder: QueryBuilder<Db> = QueryBuilder::new(
+            "DELETE FROM stats_pending WHERE case_id IN (SELECT case_id FROM stats_pending WHERE ",
+        );
         for (index, (id, version)) in ids.iter().zip(&versions).enumerate() {
             if index > 0 {
                 builder.push(" OR ");
@@ -405,6 +411,7 @@ mod stats_sql {
             builder.push_bind(*version);
             builder.push(")");
         }
+        builder.push(super::SKIP_LOCKED).push(")");
         builder.build().execute(&mut *conn).await?;
         Ok(ids.len())
     }
@@ -455,7 +462,7 @@ mod stats_sql {
                 if waiting.is_none() {
                     break;
                 }
-                let round = self.write(|conn| Box::pin(fold_pending(conn))).await?;
+                let round = self.fold_round().await?;
                 folded += round;
                 if round < FOLD_BATCH {
                     break;

@@ -23,8 +23,8 @@ use tongban_domain::keys::{DataElementCode, HallKey, MaterialCode};
 use tongban_domain::licences::{Licence, LicenceStatus};
 use tongban_domain::org::Role;
 use tongban_store::model::{
-    AuditEntry, CaseFilter, CaseOrder, CasePage, CaseScope, CaseWrite, DataAccess, OutboxMessage,
-    StoredEvent,
+    AuditEntry, CaseFilter, CaseKey, CaseOrder, CasePage, CaseRecord, CaseScope, CaseWrite,
+    DataAccess, OutboxMessage, StoredEvent,
 };
 use utoipa::ToSchema;
 
@@ -730,6 +730,7 @@ async fn open(
     let case = outcome.case;
     // The store assigns the case number in the same transaction and writes it into the
     // outbox payloads and audit targets (they are built before the number exists).
+    let events = outcome.events.clone();
     let write = CaseWrite {
         outbox: outbox_for(&case, &outcome.events),
         audit: audit_for(actor, &case, "submit", now),
@@ -742,8 +743,15 @@ async fn open(
     };
     let case = state.store.cases.create_case(write).await?;
     // Taken at a window: the applicant's visit today counts as a trip of this case.
-    super::halls::link_window_case(state, actor, &case).await?;
-    view(state, actor, case, false).await
+    let trips = super::halls::link_window_case(state, actor, &case).await?;
+    view(
+        state,
+        actor,
+        CaseRecord::new_case(case, &events, trips),
+        None,
+        false,
+    )
+    .await
 }
 
 /// The questions that apply to these answers (their own condition holds) but were not answered.
@@ -1117,21 +1125,24 @@ pub fn can_see(actor: &Actor, case: &Case) -> bool {
     })
 }
 
-/// The case and the actor as they act on it: an agent comes back carrying whom they act for,
-/// after the mandate check ([`super::agents::acting_for`]), on every read and every action.
-/// Without any mandate from the applicant the agent gets 404 like anyone else; with one that
-/// does not hold (expired, revoked, another item) `no_valid_mandate` says why.
-async fn load(state: &AppState, actor: &Actor, id: &str) -> Result<(Case, Actor), ApiError> {
+/// The case with its history and trips, and the actor as they act on it: an agent comes back
+/// carrying whom they act for, after the mandate check ([`super::agents::acting_for`]), on
+/// every read and every action. Without any mandate from the applicant the agent gets 404 like
+/// anyone else; with one that does not hold (expired, revoked, another item)
+/// `no_valid_mandate` says why. One statement reads all of it: the view after an action adds
+/// the action's events instead of reading them back.
+async fn load(state: &AppState, actor: &Actor, id: &str) -> Result<(CaseRecord, Actor), ApiError> {
     let not_found = || ApiError::new(ErrorCode::CaseNotFound, format!("there is no case {id}"));
-    let case = match uuid::Uuid::parse_str(id) {
-        Ok(uuid) => state.store.cases.case(uuid).await?,
-        Err(_) => state.store.cases.case_by_number(id).await?,
+    let key = match uuid::Uuid::parse_str(id) {
+        Ok(uuid) => CaseKey::Id(uuid),
+        Err(_) => CaseKey::Number(id.to_owned()),
     };
-    let Some(case) = case else {
+    let Some(record) = state.store.cases.case_record(&key).await? else {
         return Err(not_found());
     };
-    if can_see(actor, &case) {
-        return Ok((case, actor.clone()));
+    let case = &record.case;
+    if can_see(actor, case) {
+        return Ok((record, actor.clone()));
     }
     match super::agents::acting_for(
         state,
@@ -1141,7 +1152,7 @@ async fn load(state: &AppState, actor: &Actor, id: &str) -> Result<(Case, Actor)
     )
     .await
     {
-        Ok(Some(proxy)) => Ok((case, proxy.actor)),
+        Ok(Some(proxy)) => Ok((record, proxy.actor)),
         Ok(None) => Err(not_found()),
         Err(error) if super::agents::is_no_mandate_at_all(&error) => Err(not_found()),
         Err(error) => Err(error),
@@ -1189,17 +1200,25 @@ pub async fn get_as(
     actor: &Actor,
     id: &str,
 ) -> Result<(CaseView, Actor), ApiError> {
-    let (case, acting) = load(state, actor, id).await?;
-    let view = view(state, &acting, case, true).await?;
+    let (record, acting) = load(state, actor, id).await?;
+    let view = view(state, &acting, record, None, true).await?;
     Ok((view, acting))
 }
 
+/// The view of a case as `actor` may see it. `minted` is the case's licence when the caller
+/// has just issued it (else it is read).
 async fn view(
     state: &AppState,
     actor: &Actor,
-    case: Case,
+    record: CaseRecord,
+    minted: Option<Licence>,
     log_read: bool,
 ) -> Result<CaseView, ApiError> {
+    let CaseRecord {
+        case,
+        events,
+        trips,
+    } = record;
     let now = state.clock.now();
     let own = actor.is_applicant(&case.applicant);
     // An agent acting for the applicant sees what the applicant sees, never internal notes.
@@ -1221,18 +1240,11 @@ async fn view(
             )
             .await?;
     }
-    // The three reads are independent: issued together, a view costs one wait, not three.
-    let licence = async {
-        match &case.licence {
-            Some(identifier) => state.store.cases.licence(identifier.as_str()).await,
-            None => Ok(None),
-        }
+    let licence = match (&case.licence, minted) {
+        (Some(identifier), Some(minted)) if minted.identifier == *identifier => Some(minted),
+        (Some(identifier), _) => state.store.cases.licence(identifier.as_str()).await?,
+        (None, _) => None,
     };
-    let (events, licence, trips) = tokio::try_join!(
-        state.store.cases.case_events(case.id),
-        licence,
-        state.store.halls.case_trips(case.id),
-    )?;
     let lookup = state.lookup.get();
     let today = shanghai_date(now);
     let warning = warning_of(state, &case, today);
@@ -1387,7 +1399,8 @@ pub async fn act(
     request: ActionRequest,
 ) -> Result<CaseView, ApiError> {
     // An agent comes back carrying whom they act for, after the mandate check.
-    let (mut case, acting) = load(state, signed_in, id).await?;
+    let (record, acting) = load(state, signed_in, id).await?;
+    let mut case = record.case.clone();
     let actor = &acting;
     if request.version != case.version {
         return Err(ApiError::new(
@@ -1507,7 +1520,7 @@ pub async fn act(
     let outcome = apply(&case, &command, &context)?;
     if outcome.case.version == case.version {
         // Nothing changed (a carrier's report recorded before): nothing to store.
-        return view(state, actor, outcome.case, false).await;
+        return view(state, actor, record, None, false).await;
     }
     let documents = match &checked_item {
         Some(item) => super::documents::checked(&outcome.case, item, actor, now),
@@ -1517,12 +1530,13 @@ pub async fn act(
         Command::RequestCorrection { items } => super::documents::revoked_by(items, now),
         _ => Vec::new(),
     };
+    let events = outcome.events.clone();
     let write = CaseWrite {
         outbox: outbox_for(&outcome.case, &outcome.events),
         audit: audit_for(actor, &outcome.case, command.name(), now),
         access: accesses,
         events: outcome.events,
-        licence,
+        licence: licence.clone(),
         case: Some(outcome.case.clone()),
         documents,
         revoked,
@@ -1531,10 +1545,13 @@ pub async fn act(
     if outcome.case.parent.is_some() {
         super::bundles::after_child_changed(state, &outcome.case).await;
     }
-    if command.name() == "accept" {
-        super::halls::link_window_case(state, actor, &outcome.case).await?;
-    }
-    view(state, actor, outcome.case, false).await
+    let new_trips = if command.name() == "accept" {
+        super::halls::link_window_case(state, actor, &outcome.case).await?
+    } else {
+        0
+    };
+    let record = record.after_write(Some(outcome.case), &events, new_trips);
+    view(state, actor, record, licence, false).await
 }
 
 /// A tracking number names one parcel: it may carry several results of one applicant (一窗出件),

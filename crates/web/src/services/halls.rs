@@ -1008,22 +1008,22 @@ pub async fn board(state: &AppState, hall: &str) -> Result<BoardView, ApiError> 
 // Trips
 
 /// After a window accepts or takes an application, the applicant's visits to that hall today
-/// count as trips of the case. Nothing happens for online applications.
+/// count as trips of the case; returns how many trips that adds. Nothing happens for online
+/// applications.
 pub async fn link_window_case(
     state: &AppState,
     actor: &Actor,
     case: &Case,
-) -> Result<(), ApiError> {
+) -> Result<u32, ApiError> {
     let Some(hall) = actor.clerk_hall() else {
-        return Ok(());
+        return Ok(0);
     };
     let today = shanghai_date(state.clock.now());
-    state
+    Ok(state
         .store
         .halls
         .link_case_to_visits(case.id, &case.applicant.identifier, hall, today)
-        .await?;
-    Ok(())
+        .await?)
 }
 
 /// Promised 到现场次数 against the real trips of the item's cases.
