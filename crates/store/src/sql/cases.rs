@@ -385,7 +385,7 @@ mod case_sql {
     /// outbox messages and log entries with it; false if the row was not at that version (then
     /// nothing is written). With [`super::CASE_WRITE_IN_ONE_STATEMENT`] all of it is one
     /// statement (one round trip), whose inserts read the update's result; otherwise one
-    /// statement per table.
+    /// statement per table. A new case is written the same way (`insert_new_case`).
     async fn update_case(
         conn: &mut Conn,
         case: &Case,
@@ -436,32 +436,39 @@ mod case_sql {
             return Ok(true);
         }
         query.push(" RETURNING id)");
-        if !write.events.is_empty() {
-            push_guarded_insert(&mut query, "e", EVENT_COLUMNS, |query| {
-                push_event_rows(query, case.id, case.version, &write.events);
-            });
-        }
-        if !write.outbox.is_empty() {
-            push_guarded_insert(&mut query, "o", OUTBOX_COLUMNS, |query| {
-                push_outbox_rows(query, &write.outbox);
-            });
-        }
-        if !write.audit.is_empty() {
-            push_guarded_insert(&mut query, "a", AUDIT_COLUMNS, |query| {
-                push_audit_rows(query, &write.audit);
-            });
-        }
-        if !write.access.is_empty() {
-            push_guarded_insert(&mut query, "r", ACCESS_COLUMNS, |query| {
-                push_access_rows(query, &write.access);
-            });
-        }
+        push_dependent_rows(&mut query, case, write);
         query.push(" SELECT COUNT(*) FROM u");
         let updated: i64 = query.build_query_scalar().fetch_one(&mut *conn).await?;
         Ok(updated > 0)
     }
 
-    /// `, alias AS (INSERT INTO table SELECT * FROM (VALUES …) AS v WHERE the update took)`.
+    /// After `WITH u AS (… RETURNING id)`: the write's events, outbox messages and log entries
+    /// as further `WITH` clauses, inserted only if `u` wrote the case row.
+    fn push_dependent_rows(query: &mut QueryBuilder<Db>, case: &Case, write: &CaseWrite) {
+        if !write.events.is_empty() {
+            push_guarded_insert(query, "e", EVENT_COLUMNS, |query| {
+                push_event_rows(query, case.id, case.version, &write.events);
+            });
+        }
+        if !write.outbox.is_empty() {
+            push_guarded_insert(query, "o", OUTBOX_COLUMNS, |query| {
+                push_outbox_rows(query, &write.outbox);
+            });
+        }
+        if !write.audit.is_empty() {
+            push_guarded_insert(query, "a", AUDIT_COLUMNS, |query| {
+                push_audit_rows(query, &write.audit);
+            });
+        }
+        if !write.access.is_empty() {
+            push_guarded_insert(query, "r", ACCESS_COLUMNS, |query| {
+                push_access_rows(query, &write.access);
+            });
+        }
+    }
+
+    /// `, alias AS (INSERT INTO table SELECT * FROM (VALUES …) AS v WHERE the case row was
+    /// written)`.
     fn push_guarded_insert(
         query: &mut QueryBuilder<Db>,
         alias: &str,
@@ -511,41 +518,57 @@ mod case_sql {
                 entry.target = case.number.clone();
             }
         }
-        sqlx::query(
+        let one_statement = super::CASE_WRITE_IN_ONE_STATEMENT;
+        let mut query = QueryBuilder::<Db>::new(if one_statement { "WITH u AS (" } else { "" });
+        query.push(
             "INSERT INTO cases (id, number, version, parent_id, item_code, item_version, department, \
              applicant_identifier, applicant_account, hall, channel, state, step, submitted_at, \
-             accepted_on, promised_due, statutory_due, closed_at, updated_at, document) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-        )
-        .bind(case.id)
-        .bind(&case.number)
-        .bind(version_i64(case.version))
-        .bind(case.parent)
-        .bind(case.item_code.as_str())
-        .bind(i32::try_from(case.item_version).unwrap_or(i32::MAX))
-        .bind(case.department.as_str())
-        .bind(&case.applicant.identifier)
-        .bind(case.applicant.account.as_ref().map(|a| a.as_str()))
-        .bind(case.hall.as_ref().map(|h| h.as_str()))
-        .bind(
-            serde_json::to_value(case.channel)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned)),
-        )
-        .bind(case.state.name())
-        .bind(step_of(&case))
-        .bind(to_micros(case.submitted_at))
-        .bind(date_text(case.accepted_on))
-        .bind(date_text(case.promised_due))
-        .bind(date_text(case.statutory_due))
-        .bind(case.closed_at.map(to_micros))
-        .bind(to_micros(case.submitted_at))
-        .bind(Json(&case))
-        .execute(&mut *conn)
-        .await?;
-        write_co_departments(conn, &case, true).await?;
-        insert_events(conn, case.id, case.version, &write.events).await?;
-        insert_side_effects(conn, &write).await?;
+             accepted_on, promised_due, statutory_due, closed_at, updated_at, document) ",
+        );
+        query.push_values([&case], |mut row, case| {
+            row.push_bind(case.id)
+                .push_bind(case.number.clone())
+                .push_bind(version_i64(case.version))
+                .push_bind(case.parent)
+                .push_bind(case.item_code.as_str().to_owned())
+                .push_bind(i32::try_from(case.item_version).unwrap_or(i32::MAX))
+                .push_bind(case.department.as_str().to_owned())
+                .push_bind(case.applicant.identifier.clone())
+                .push_bind(
+                    case.applicant
+                        .account
+                        .as_ref()
+                        .map(|a| a.as_str().to_owned()),
+                )
+                .push_bind(case.hall.as_ref().map(|h| h.as_str().to_owned()))
+                .push_bind(
+                    serde_json::to_value(case.channel)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned)),
+                )
+                .push_bind(case.state.name())
+                .push_bind(step_of(case))
+                .push_bind(to_micros(case.submitted_at))
+                .push_bind(date_text(case.accepted_on))
+                .push_bind(date_text(case.promised_due))
+                .push_bind(date_text(case.statutory_due))
+                .push_bind(case.closed_at.map(to_micros))
+                .push_bind(to_micros(case.submitted_at))
+                .push_bind(Json(case.clone()));
+        });
+        if one_statement {
+            query.push(" RETURNING id)");
+            push_dependent_rows(&mut query, &case, &write);
+            query.push(" SELECT COUNT(*) FROM u");
+            query.build().execute(&mut *conn).await?;
+            write_co_departments(conn, &case, true).await?;
+            insert_documents(conn, &write).await?;
+        } else {
+            query.build().execute(&mut *conn).await?;
+            write_co_departments(conn, &case, true).await?;
+            insert_events(conn, case.id, case.version, &write.events).await?;
+            insert_side_effects(conn, &write).await?;
+        }
         Ok(case)
     }
 
