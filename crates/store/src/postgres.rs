@@ -22,6 +22,11 @@ type Adapter = PostgresStore;
 /// arbitrary and used for nothing else); released at the end of the fold's transaction.
 const FOLD_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7242046)");
 
+/// What a seed runs after loading, outside any transaction: each seeded batch marks its cases pending and deletes the marks again: the
+/// dead rows left behind would make every rollup query's look for pending cases a scan of a
+/// million of them (64 ms at one million cases) until autovacuum came.
+const SEED_VACUUM: Option<&str> = Some("VACUUM (ANALYZE) stats_pending");
+
 /// Whether a case change and its events, messages and log entries go as one statement
 /// (`sql/cases.rs`): each statement is a network round trip: a case change is one statement of
 /// data-modifying `WITH` clauses.

@@ -26,6 +26,9 @@ type Adapter = SqliteStore;
 /// Folding the rollups needs no lock of its own: the writer runs one request at a time.
 const FOLD_LOCK: Option<&'static str> = None;
 
+/// What a seed runs after loading, outside any transaction: SQLite reuses the pages of deleted rows, and a `VACUUM` would rewrite the whole file.
+const SEED_VACUUM: Option<&str> = None;
+
 /// Whether a case change and its events, messages and log entries go as one statement
 /// (`sql/cases.rs`): SQLite has no data-modifying `WITH` clauses, and its statements cost no round trip.
 const CASE_WRITE_IN_ONE_STATEMENT: bool = false;

@@ -588,7 +588,11 @@ mod seed_sql {
                     Ok(())
                 })
             })
-            .await
+            .await?;
+            if let Some(vacuum) = super::SEED_VACUUM {
+                sqlx::raw_sql(vacuum).execute(&self.read).await?;
+            }
+            Ok(())
         }
     }
 }
