@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, PHONE, apiClient, startTongban } from './harness.mjs';
+import { ARTIFACTS, PHONE, apiClient, serverNow, startTongban } from './harness.mjs';
 
 const PASSWORD = 'tongban-demo';
 const BIRTH_CERT_CODE = '11990100004213675N2000101000000'; // 出生医学证明首次签发 (posted free)
@@ -82,9 +82,9 @@ async function issuedCase(delivery) {
   return kase;
 }
 
-/** A report `minutesAgo` minutes before now (the server runs on the real clock). */
+/** A report `minutesAgo` minutes before the server's now. */
 function report(status, minutesAgo, place) {
-  return { status, at: new Date(Date.now() - minutesAgo * 60_000).toISOString(), place };
+  return { status, at: new Date(serverNow().getTime() - minutesAgo * 60_000).toISOString(), place };
 }
 
 test('the apply page says the result is posted free for this item', async () => {

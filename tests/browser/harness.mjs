@@ -18,6 +18,19 @@ const BIN = resolve(here, process.env.TONGBAN_BIN ?? '../../target/debug/tongban
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const START_TIMEOUT_MS = 60_000;
 
+/**
+ * The servers' clock starts here (`serve --clock-start`) and runs on: deadlines then lie in years
+ * the official calendar holds whatever the real date, and the pages show the same dates every run.
+ * Monday 2026-06-01, 09:00 in Shanghai.
+ */
+export const CLOCK_START = '2026-06-01T01:00:00Z';
+let clockStartedAt = Date.now();
+
+/** The servers' current time (a `Date`): CLOCK_START plus the time since the last server started. */
+export function serverNow() {
+  return new Date(Date.parse(CLOCK_START) + (Date.now() - clockStartedAt));
+}
+
 export const ARTIFACTS = join(here, 'artifacts');
 export const PHONE = { width: 390, height: 844 };
 
@@ -46,7 +59,8 @@ export async function startTongban(dataPrefix) {
   const dataDir = await mkdtemp(join(tmpdir(), dataPrefix));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = spawn(BIN, ['serve', '--demo', '--data', dataDir, '--listen', `127.0.0.1:${port}`], {
+  clockStartedAt = Date.now();
+  const server = spawn(BIN, ['serve', '--demo', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--clock-start', CLOCK_START], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });

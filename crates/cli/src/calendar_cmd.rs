@@ -24,9 +24,15 @@ pub enum CalendarCommand {
         #[arg(long)]
         to: Date,
     },
+    /// Check a year's file (the format of data/calendar/) before it goes into the calendar
+    /// folder: print its year, days off, make-up workdays and working days, or why it is refused.
+    Check { file: std::path::PathBuf },
 }
 
 pub fn run(command: CalendarCommand) -> ExitCode {
+    if let CalendarCommand::Check { file } = &command {
+        return check(file);
+    }
     let calendar = match Calendar::official() {
         Ok(calendar) => calendar,
         Err(error) => {
@@ -42,6 +48,7 @@ pub fn run(command: CalendarCommand) -> ExitCode {
         CalendarCommand::Between { from, to } => calendar
             .working_days_between(from, to)
             .map(|n| n.to_string()),
+        CalendarCommand::Check { .. } => return ExitCode::SUCCESS,
     };
     match result {
         Ok(answer) => {
@@ -50,6 +57,37 @@ pub fn run(command: CalendarCommand) -> ExitCode {
         }
         Err(error) => {
             eprintln!("error [{}]: {error}", error.code());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check(file: &std::path::Path) -> ExitCode {
+    let data = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))
+        .and_then(|text| {
+            tongban_domain::calendar::YearData::parse_toml(&text)
+                .map_err(|e| format!("error [{}]: {e}", e.code()))
+        });
+    match data {
+        Ok(data) => {
+            let days_off: usize = data
+                .holidays()
+                .iter()
+                .map(|h| h.to().since(h.from()).map_or(0, |span| span.get_days()) as usize + 1)
+                .sum();
+            println!(
+                "{}: {} holiday breaks ({days_off} days off), {} make-up workdays, {} working days ({})",
+                data.year(),
+                data.holidays().len(),
+                data.makeup_workdays().len(),
+                data.working_days(),
+                data.source()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
             ExitCode::from(2)
         }
     }

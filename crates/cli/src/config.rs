@@ -43,6 +43,15 @@ pub struct Settings {
     /// Ratings: the rectification deadline (REFERENCE §3).
     #[serde(default)]
     pub feedback: FeedbackSettings,
+    /// Folder of further calendar years, one `<year>.toml` per year in the format of
+    /// `data/calendar/` (a new year's holiday notice, loaded without a new release; a file for
+    /// an embedded year replaces it) [default: `calendar` in the data folder].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_folder: Option<PathBuf>,
+    /// Start the clock at this instant and let it run on from there (training and demonstration
+    /// environments, tests), e.g. `2026-06-01T09:00:00+08:00`; none is the real time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_start: Option<jiff::Timestamp>,
 }
 
 /// `[hotline]`: deadlines per type and urgency, reminders, extensions (`[hotline.deadlines]`)
@@ -89,6 +98,8 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             hotline: HotlineSettings::default(),
             feedback: FeedbackSettings::default(),
+            calendar_folder: None,
+            clock_start: None,
         }
     }
 }
@@ -174,7 +185,27 @@ impl Settings {
             log_format: self.log_format,
             hotline: self.hotline.clone(),
             feedback: self.feedback.clone(),
+            calendar_folder: self.calendar_folder.clone(),
+            clock_start: self.clock_start,
         }
+    }
+
+    /// The clock: the real time, or the real time moved to start at `clock_start`.
+    pub fn clock(&self) -> std::sync::Arc<dyn tongban_domain::clock::Clock> {
+        match self.clock_start {
+            Some(start) => std::sync::Arc::new(tongban_web::ShiftedClock::starting_at(start)),
+            None => std::sync::Arc::new(tongban_web::SystemClock),
+        }
+    }
+
+    /// The working-day calendar: the embedded official years and the files of the calendar
+    /// folder (a missing folder adds nothing).
+    pub fn calendar(&self) -> Result<tongban_domain::calendar::Calendar, InvalidSetting> {
+        let folder = self
+            .calendar_folder
+            .clone()
+            .unwrap_or_else(|| self.data.join("calendar"));
+        calendar_with_folder(&folder)
     }
 
     pub fn storage(&self) -> tongban_store::StorageConfig {
@@ -197,6 +228,56 @@ struct SettingsLayer {
     log_format: LogFormat,
     hotline: HotlineSettings,
     feedback: FeedbackSettings,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calendar_folder: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clock_start: Option<jiff::Timestamp>,
+}
+
+/// The embedded official calendar with the years of `folder` (`<year>.toml` each; other files
+/// are ignored, a file whose name is not its year is refused).
+pub fn calendar_with_folder(
+    folder: &Path,
+) -> Result<tongban_domain::calendar::Calendar, InvalidSetting> {
+    use tongban_domain::calendar::{Calendar, YearData};
+    let official = Calendar::official()
+        .map_err(|e| InvalidSetting(format!("the embedded calendar is broken: {e}")))?;
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(official),
+        Err(error) => {
+            return Err(InvalidSetting(format!(
+                "[calendar_folder] cannot read {}: {error}",
+                folder.display()
+            )));
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    let mut years = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bad = |what: &dyn std::fmt::Display| {
+            InvalidSetting(format!("[calendar_folder] {}: {what}", path.display()))
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| bad(&e))?;
+        let data = YearData::parse_toml(&text).map_err(|e| bad(&e))?;
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        if stem != data.year().to_string() {
+            return Err(bad(&format!(
+                "the file describes {}, so it must be named {}.toml",
+                data.year(),
+                data.year()
+            )));
+        }
+        years.push(data);
+    }
+    official
+        .with_years(years)
+        .map_err(|e| InvalidSetting(format!("[calendar_folder] {e}")))
 }
 
 /// Sets up `tracing`. Messages never carry personal data; see STYLE.md.
@@ -317,6 +398,65 @@ department = "east-approval"
                 Some("east-approval")
             );
             assert_eq!(policies.routing.categories.len(), 1);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_year_file_in_the_data_folder_extends_the_calendar() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TONGBAN_DATA", "data");
+            let settings = Settings::load(None).unwrap();
+            // No folder: the embedded years only.
+            assert!(!settings.calendar().unwrap().has_year(2027));
+            std::fs::create_dir_all(jail.directory().join("data/calendar"))
+                .map_err(|e| e.to_string())?;
+            // Test data, not a notice.
+            let year_2027 = "year = 2027\nsource = \"test\"\n[[holidays]]\nname = \"元旦\"\nfrom = \"2027-01-01\"\nto = \"2027-01-01\"\n";
+            jail.create_file("data/calendar/2027.toml", year_2027)?;
+            jail.create_file("data/calendar/README.txt", "not a year")?;
+            let calendar = settings.calendar().unwrap();
+            assert_eq!(calendar.years(), vec![2025, 2026, 2027]);
+            assert_eq!(
+                calendar
+                    .add_working_days(jiff::civil::date(2026, 12, 31), 1)
+                    .unwrap(),
+                jiff::civil::date(2027, 1, 4)
+            );
+            // A file named for another year, or one that does not parse, is refused by name.
+            jail.create_file("data/calendar/2028.toml", year_2027)?;
+            let error = settings.calendar().unwrap_err().to_string();
+            assert!(
+                error.contains("2028.toml") && error.contains("named 2027.toml"),
+                "{error}"
+            );
+            jail.create_file("data/calendar/2028.toml", "year = \"soon\"")?;
+            let error = settings.calendar().unwrap_err().to_string();
+            assert!(
+                error.contains("2028.toml") && error.contains("not valid"),
+                "{error}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_clock_starts_where_the_setting_says() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TONGBAN_CLOCK_START", "2026-06-01T01:00:00Z");
+            let settings = Settings::load(None).unwrap();
+            let start: jiff::Timestamp = "2026-06-01T01:00:00Z".parse().unwrap();
+            assert_eq!(settings.clock_start, Some(start));
+            let now = settings.clock().now();
+            assert!(now >= start && now.duration_since(start).as_secs() < 5);
+            // Without the setting, the real time.
+            let real = Settings::default().clock().now();
+            assert!(real.duration_since(jiff::Timestamp::now()).as_secs().abs() < 5);
+            jail.set_env("TONGBAN_CLOCK_START", "next tuesday");
+            assert!(
+                Settings::load(None).is_err(),
+                "a malformed instant is refused"
+            );
             Ok(())
         });
     }

@@ -18,6 +18,11 @@ pub struct ServeArgs {
     #[arg(long)]
     #[serde(skip)]
     pub demo: bool,
+    /// Start the clock at this instant (training environments, tests), e.g.
+    /// 2026-06-01T09:00:00+08:00 [default: the real time].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_start: Option<jiff::Timestamp>,
 }
 
 pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
@@ -42,8 +47,12 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     let address = listener.local_addr()?;
-    let clock: std::sync::Arc<dyn tongban_domain::clock::Clock> =
-        std::sync::Arc::new(tongban_web::SystemClock);
+    let clock = settings.clock();
+    if let Some(start) = settings.clock_start {
+        tracing::warn!(%start, "the clock was set to start at another instant than now");
+    }
+    let calendar = settings.calendar()?;
+    warn_of_missing_years(&calendar, clock.now());
     // Uploaded materials live beside the SQLite file, under the data folder (also with PostgreSQL).
     let objects_folder = settings.data.join("objects");
     std::fs::create_dir_all(&objects_folder)?;
@@ -52,7 +61,8 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
     )?);
     let app = tongban_web::App::with_objects(store.clone(), clock.clone(), objects)
         .await?
-        .with_policies(settings.policies()?);
+        .with_policies(settings.policies()?)
+        .with_calendar(calendar);
     // Webhook deliveries and the rollup folder run beside the server and stop with it (or when
     // `run` returns early and drops the sender).
     let (stop_background, stopped) = tokio::sync::watch::channel(false);
@@ -63,6 +73,7 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
         store.clone(),
         until_stopped(stopped.clone()),
     ));
+    // With the app's state: its clock, calendar and configured reminder lead time.
     let webhooks = tokio::spawn(tongban_web::webhooks::run(
         store,
         clock,
@@ -85,6 +96,23 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
     let _ = webhooks.await;
     let _ = rollups.await;
     Ok(())
+}
+
+/// Deadlines that reach into a year without calendar data cannot be computed (REFERENCE §8: an
+/// explicit error, never a guess), so say so at start-up: for this year, and from November
+/// (when the State Council's notice for the next year usually appears) for the next one.
+fn warn_of_missing_years(calendar: &tongban_domain::calendar::Calendar, now: jiff::Timestamp) {
+    let today = tongban_domain::calendar::shanghai_date(now);
+    let mut missing = vec![today.year()];
+    if today.month() >= 11 {
+        missing.push(today.year() + 1);
+    }
+    for year in missing.into_iter().filter(|year| !calendar.has_year(*year)) {
+        tracing::warn!(
+            year,
+            "the working-day calendar has no data for this year: deadlines that reach into it cannot be computed until its holiday notice is added as calendar/{year}.toml in the data folder"
+        );
+    }
 }
 
 pub async fn migrate(args: StorageArgs, settings: Settings) -> anyhow::Result<()> {

@@ -76,6 +76,35 @@ fn a_year_without_official_data_is_an_explicit_error() {
 }
 
 #[test]
+fn calendar_check_summarises_a_year_file_and_refuses_a_broken_one() {
+    let output = tongban(&["calendar", "check", "data/calendar/2026.toml"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary = stdout(&output);
+    // REFERENCE §8: seven breaks (3 + 9 + 3 + 5 + 3 + 3 + 7 = 33 days off), six make-up
+    // workdays, 248 working days.
+    assert!(
+        summary.starts_with(
+            "2026: 7 holiday breaks (33 days off), 6 make-up workdays, 248 working days"
+        ),
+        "{summary}"
+    );
+    let folder = tempfile::tempdir().unwrap();
+    let broken = folder.path().join("2027.toml");
+    std::fs::write(
+        &broken,
+        "year = 2027\nsource = \"test\"\nmakeup_workdays = [\"2027-03-03\"]\n",
+    )
+    .unwrap();
+    let output = tongban(&["calendar", "check", broken.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("calendar_data_invalid"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn a_malformed_date_is_refused_with_a_usage_error() {
     let output = tongban(&["calendar", "is-workday", "2026-13-01"]);
     assert_eq!(output.status.code(), Some(2));

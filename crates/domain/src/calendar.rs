@@ -442,6 +442,27 @@ impl Calendar {
         Ok(Calendar { tables })
     }
 
+    /// This calendar with further years added, e.g. a new year's notice loaded by a deployment
+    /// before the next release embeds it. A year given here replaces the same year loaded
+    /// before (a corrected file wins over the embedded one); a year given twice is an error.
+    pub fn with_years(mut self, years: Vec<YearData>) -> Result<Calendar, CalendarError> {
+        let mut given = std::collections::BTreeSet::new();
+        for data in &years {
+            if !given.insert(data.year) {
+                return Err(CalendarError::InvalidData {
+                    reason: format!("year {} is given more than once", data.year),
+                });
+            }
+            self.tables.insert(data.year, YearTable::new(data));
+        }
+        Ok(self)
+    }
+
+    /// Whether `year` has data.
+    pub fn has_year(&self, year: i16) -> bool {
+        self.tables.contains_key(&year)
+    }
+
     /// The loaded years, ascending.
     pub fn years(&self) -> Vec<i16> {
         self.tables.keys().copied().collect()
@@ -908,6 +929,33 @@ mod tests {
             error.to_string(),
             "no official calendar data for year 2027; the year's holiday notice must be added before dates in it can be computed"
         );
+    }
+
+    #[test]
+    fn a_year_added_later_is_used_and_a_corrected_year_replaces_the_embedded_one() {
+        // Test data, not a notice: 2027 with one holiday on Friday 2027-01-01.
+        let extra = YearData::parse_toml(
+            "year = 2027\nsource = \"test\"\n[[holidays]]\nname = \"元旦\"\nfrom = \"2027-01-01\"\nto = \"2027-01-01\"\n",
+        )
+        .unwrap();
+        let calendar = official().with_years(vec![extra]).unwrap();
+        assert_eq!(calendar.years(), vec![2025, 2026, 2027]);
+        assert!(calendar.has_year(2027));
+        // Thursday 2026-12-31 + 1 skips the holiday and the weekend.
+        assert_eq!(
+            calendar.add_working_days(date(2026, 12, 31), 1).unwrap(),
+            date(2027, 1, 4)
+        );
+        // A 2026 file without holidays replaces the embedded 2026: 2026-10-01 becomes a
+        // working day.
+        let plain_2026 = YearData::parse_toml("year = 2026\nsource = \"test\"\n").unwrap();
+        let replaced = official().with_years(vec![plain_2026.clone()]).unwrap();
+        assert!(replaced.is_workday(date(2026, 10, 1)).unwrap());
+        assert!(!official().is_workday(date(2026, 10, 1)).unwrap());
+        assert!(matches!(
+            official().with_years(vec![plain_2026.clone(), plain_2026]),
+            Err(CalendarError::InvalidData { .. })
+        ));
     }
 
     #[test]

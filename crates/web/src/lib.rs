@@ -47,6 +47,29 @@ impl Clock for SystemClock {
     }
 }
 
+/// The real clock moved to start at a chosen instant, for training and demonstration
+/// environments and for tests of the whole binary: time runs on from `start` at the real pace.
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    offset: jiff::SignedDuration,
+}
+
+impl ShiftedClock {
+    /// A clock that reads `start` now and runs on from there.
+    pub fn starting_at(start: jiff::Timestamp) -> ShiftedClock {
+        ShiftedClock {
+            offset: start.duration_since(jiff::Timestamp::now()),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> jiff::Timestamp {
+        let now = jiff::Timestamp::now();
+        now.checked_add(self.offset).unwrap_or(now)
+    }
+}
+
 /// Everything a handler may use.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -154,6 +177,12 @@ impl App {
         self
     }
 
+    /// Replaces the working-day calendar (the embedded years plus those a deployment loads).
+    pub fn with_calendar(mut self, calendar: tongban_domain::calendar::Calendar) -> App {
+        self.state.calendar = Arc::new(calendar);
+        self
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -178,5 +207,21 @@ impl App {
                     tracing::info_span!("http", method = %request.method(), route)
                 }),
             )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shifted_clock_starts_where_it_is_told_and_runs_on() {
+        let start: jiff::Timestamp = "2026-06-01T01:00:00Z".parse().unwrap();
+        let clock = ShiftedClock::starting_at(start);
+        let first = clock.now();
+        assert!(first >= start, "{first} is before {start}");
+        assert!(first.duration_since(start) < jiff::SignedDuration::from_secs(5));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(clock.now() > first, "the clock runs on");
     }
 }

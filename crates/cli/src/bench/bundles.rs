@@ -103,7 +103,7 @@ async fn run_in(args: &BundleArgs, places: &super::lifecycle::Places) -> anyhow:
         .import(&crate::catalog_cmd::demo_data()?, now)
         .await?;
     tongban_web::auth::create_demo_accounts(&store, now).await?;
-    let clock: Arc<dyn tongban_domain::clock::Clock> = Arc::new(tongban_web::SystemClock);
+    let clock = super::lifecycle::bench_clock()?;
     let app = tongban_web::App::new(store.clone(), clock).await?;
     let state = app.state().clone();
     let citizen = Arc::new(actor(&store, "citizen").await?);

@@ -366,10 +366,18 @@ async fn act(
     Ok(view)
 }
 
+/// The benchmarks' clock: it starts on Monday 2026-06-01 at 09:00 in Shanghai and runs on, so
+/// that their deadlines always lie in years the official calendar holds (a deadline in a year
+/// without data is an error) and runs on different dates do the same work.
+pub fn bench_clock() -> anyhow::Result<Arc<dyn tongban_domain::clock::Clock>> {
+    let start: jiff::Timestamp = "2026-06-01T01:00:00Z".parse()?;
+    Ok(Arc::new(tongban_web::ShiftedClock::starting_at(start)))
+}
+
 /// The folded rollups count every delivered case once as submitted and once as decided.
-async fn check_rollups(store: &Store, delivered: u64) -> anyhow::Result<()> {
+async fn check_rollups(store: &Store, delivered: u64, now: jiff::Timestamp) -> anyhow::Result<()> {
     use tongban_domain::stats::{Month, MonthRange};
-    let today = tongban_domain::calendar::shanghai_date(jiff::Timestamp::now());
+    let today = tongban_domain::calendar::shanghai_date(now);
     // Cases submitted before midnight of a month's last day count in that month.
     let yesterday = today.yesterday().unwrap_or(today);
     let range = MonthRange::new(Month::of(yesterday), Month::of(today))
@@ -420,7 +428,7 @@ async fn run_in(args: &LifecycleArgs, places: &Places) -> anyhow::Result<()> {
         .import(&crate::catalog_cmd::demo_data()?, now)
         .await?;
     tongban_web::auth::create_demo_accounts(&store, now).await?;
-    let clock: Arc<dyn tongban_domain::clock::Clock> = Arc::new(tongban_web::SystemClock);
+    let clock = bench_clock()?;
     let app = tongban_web::App::new(store.clone(), clock).await?;
     let state = app.state().clone();
 
@@ -525,7 +533,7 @@ async fn run_in(args: &LifecycleArgs, places: &Places) -> anyhow::Result<()> {
             errors[0]
         );
     }
-    check_rollups(&store, delivered).await?;
+    check_rollups(&store, delivered, state.clock.now()).await?;
     let lifecycle_rate = delivered as f64 / elapsed.as_secs_f64();
     let actions = latencies.total();
     println!();
