@@ -78,6 +78,34 @@ impl PostgresStore {
         self.writer.write_keyed(case, work).await
     }
 
+    /// Like [`Self::write`] for work that may run twice: the writer may run a batch of such work
+    /// without savepoints, roll it back when one fails and run it again (see
+    /// [`Writer::write_keyed_repeatable`]).
+    pub async fn write_repeatable<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        self.writer.write_repeatable(work).await
+    }
+
+    /// Like [`Self::write_case`] for work that may run twice.
+    pub async fn write_case_repeatable<T, F>(
+        &self,
+        case: uuid::Uuid,
+        work: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        self.writer.write_keyed_repeatable(case, work).await
+    }
+
     /// One round of the rollup folder, in a transaction of its own outside the writer lanes
     /// (see [`Writer`] for why no wait can then go round in a circle).
     async fn fold_round(&self) -> Result<usize, StoreError> {

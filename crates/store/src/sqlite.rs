@@ -95,6 +95,34 @@ impl SqliteStore {
         self.writer.write_keyed(case, work).await
     }
 
+    /// Like [`Self::write`] for work that may run twice: the writer may run a batch of such work
+    /// without savepoints, roll it back when one fails and run it again (see
+    /// [`Writer::write_keyed_repeatable`]).
+    pub async fn write_repeatable<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        self.writer.write_repeatable(work).await
+    }
+
+    /// Like [`Self::write_case`] for work that may run twice.
+    pub async fn write_case_repeatable<T, F>(
+        &self,
+        case: uuid::Uuid,
+        work: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        self.writer.write_keyed_repeatable(case, work).await
+    }
+
     /// One round of the rollup folder, inside a group commit.
     async fn fold_round(&self) -> Result<usize, StoreError> {
         self.write(|conn| Box::pin(stats_sql::fold_pending(conn)))

@@ -668,7 +668,8 @@ mod case_sql {
     #[async_trait::async_trait]
     impl CaseStore for Adapter {
         async fn create_case(&self, write: CaseWrite) -> Result<Case, StoreError> {
-            self.write(move |conn| Box::pin(insert_new_case(conn, write)))
+            // Repeatable: each run numbers and inserts its own copy of the write.
+            self.write_repeatable(move |conn| Box::pin(insert_new_case(conn, write.clone())))
                 .await
         }
 
@@ -680,7 +681,8 @@ mod case_sql {
             let Some(case) = write.case.clone() else {
                 return Err(StoreError::corrupt("save_case needs a case"));
             };
-            self.write_case(case.id, move |conn| {
+            self.write_case_repeatable(case.id, move |conn| {
+                let (case, write) = (case.clone(), write.clone());
                 Box::pin(async move {
                     if !update_case(conn, &case, &write, expected_version).await? {
                         let actual: Option<i64> =

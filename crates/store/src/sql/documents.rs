@@ -15,26 +15,39 @@ mod document_sql {
     /// The documents a case write checked or revoked, inside its transaction. A document of the
     /// same material checked for the same case again takes the earlier one's place (and id).
     pub(super) async fn write(conn: &mut Conn, write: &CaseWrite) -> Result<(), StoreError> {
-        for document in &write.documents {
-            sqlx::query(
+        if !write.documents.is_empty() {
+            // One statement for all of them. A row may be named once per statement: of two
+            // documents of one material and case, the later one counts, as it would one by one.
+            let mut documents: Vec<&VerifiedDocument> = Vec::with_capacity(write.documents.len());
+            for document in &write.documents {
+                documents.retain(|earlier| {
+                    (&earlier.holder, &earlier.material, earlier.source_case)
+                        != (&document.holder, &document.material, document.source_case)
+                });
+                documents.push(document);
+            }
+            let mut query = sqlx::QueryBuilder::<Db>::new(
                 "INSERT INTO verified_documents (id, holder, material_code, source_case_id, department, \
-                 verified_at, valid_until, revoked_at, revoked_reason, document) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8) \
-                 ON CONFLICT (holder, material_code, source_case_id) DO UPDATE SET \
+                 verified_at, valid_until, revoked_at, revoked_reason, document) ",
+            );
+            query.push_values(documents, |mut row, document| {
+                row.push_bind(document.id)
+                    .push_bind(document.holder.clone())
+                    .push_bind(document.material.as_str().to_owned())
+                    .push_bind(document.source_case)
+                    .push_bind(document.department.as_str().to_owned())
+                    .push_bind(to_micros(document.verified_at))
+                    .push_bind(document.valid_until.to_string())
+                    .push("NULL, NULL")
+                    .push_bind(Json(document.clone()));
+            });
+            query.push(
+                " ON CONFLICT (holder, material_code, source_case_id) DO UPDATE SET \
                  department = excluded.department, verified_at = excluded.verified_at, \
                  valid_until = excluded.valid_until, revoked_at = NULL, revoked_reason = NULL, \
                  document = excluded.document",
-            )
-            .bind(document.id)
-            .bind(&document.holder)
-            .bind(document.material.as_str())
-            .bind(document.source_case)
-            .bind(document.department.as_str())
-            .bind(to_micros(document.verified_at))
-            .bind(document.valid_until.to_string())
-            .bind(Json(document))
-            .execute(&mut *conn)
-            .await?;
+            );
+            query.build().execute(&mut *conn).await?;
         }
         let Some(case) = &write.case else {
             return Ok(());
