@@ -7,6 +7,10 @@
 //! [`kpis`] turns a sum into figures. Every figure's definition is in [`CATALOGUE`] and, longer,
 //! in `docs/kpis.md`.
 //!
+//! Beside them: the hall queue's waiting times and throughput ([`queue`], per period, from the
+//! queue tickets), and figures of the catalog as it stands — 网上可办率, 进驻率, windows
+//! ([`catalog`]) and the reductions of the 一件事 bundles ([`bundles`]).
+//!
 //! ```
 //! use tongban_domain::stats::{Counters, kpis};
 //! let counters = Counters { decided: 4, decided_on_time: 3, ..Counters::default() };
@@ -20,6 +24,10 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{Calendar, shanghai_date};
 use crate::cases::{Case, CaseEvent, CaseState, Channel, Delivery, EventKind};
 use crate::catalog::codes::CaseType;
+
+pub mod bundles;
+pub mod catalog;
+pub mod queue;
 
 /// What one case contributes to the figures, derived from the case after each change.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -437,6 +445,10 @@ pub enum Unit {
     Percent,
     WorkingDays,
     Count,
+    /// Minutes of waiting (queue tickets).
+    Minutes,
+    /// Tickets served per window and day.
+    PerWindowDay,
 }
 
 /// A figure's name and definition.
@@ -913,9 +925,10 @@ mod tests {
         // 10 submitted, 4 online → 40%. 8 decided, 6 on time → 75%; 2 immediate → 25%;
         // days 0+0+2+3+5+5+8+13 = 36 → 4.5 average; promised sum 40, statutory sum 100 →
         // compression 60%; zero-visit 3 → 37.5%, at most one visit 7 → 87.5%.
-        // Ratings 5, good 3 → 60% (1 very satisfied, 1 very dissatisfied); rectifications 2, 1 closed → 50%; callbacks 1 of 2 → 50%.
-        // Tickets 4, closed 3 → 75%; replied 3, on time 2 → 66.67%; callbacks 3, satisfied 2 →
-        // 66.67%, resolved 3 → 100%.
+        // Ratings 5, good 3 → 60% (1 very satisfied, 1 very dissatisfied); rectifications 2, 1
+        // closed → 50%, 1 rectified by its due date → 50%; callbacks 1 of 2 → 50%.
+        // Tickets 4, closed 3 → 75%; replied 3, on time 2 → 66.67%; called back 3 of the 3
+        // replied → 100%; of the callbacks, satisfied 2 → 66.67%, resolved 3 → 100%.
         let counters = Counters {
             submitted: 10,
             submitted_online: 4,
@@ -949,6 +962,8 @@ mod tests {
         // 8 observations, rank ceil(0.9 × 8) = 8 → the largest, 13.
         let values = kpis(&counters, percentile(&histogram, 90));
         let expected = [
+            ("submitted", 10.0),
+            ("decided", 8.0),
             ("online_share", 40.0),
             ("on_time_rate", 75.0),
             ("immediate_share", 25.0),
@@ -962,9 +977,12 @@ mod tests {
             ("good_rate", 60.0),
             ("bad_ratings", 2.0),
             ("rectification_rate", 50.0),
+            ("rectification_on_time_rate", 50.0),
             ("callback_rate", 50.0),
+            ("hotline_tickets", 4.0),
             ("hotline_closed_rate", 75.0),
             ("hotline_on_time_rate", 66.67),
+            ("hotline_callback_rate", 100.0),
             ("hotline_satisfaction_rate", 66.67),
             ("hotline_resolution_rate", 100.0),
         ];

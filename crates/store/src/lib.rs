@@ -31,6 +31,7 @@ mod model_bundles;
 mod model_cases;
 mod model_feedback;
 mod model_halls;
+mod model_stats;
 mod model_webhooks;
 pub mod ports;
 pub mod postgres;

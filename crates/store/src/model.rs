@@ -135,4 +135,5 @@ pub use crate::model_bundles::*;
 pub use crate::model_cases::*;
 pub use crate::model_feedback::*;
 pub use crate::model_halls::*;
+pub use crate::model_stats::*;
 pub use crate::model_webhooks::*;

@@ -456,6 +456,7 @@ mod hall_sql {
                     .bind(i32::try_from(ticket.recalls).map_err(StoreError::corrupt)?)
                     .execute(&mut *conn)
                     .await?;
+                    super::stats_sql::move_queue(conn, None, Some(&ticket)).await?;
                     if let Some(visit) = &visit {
                         sqlx::query(
                             "INSERT INTO visits (id, hall, day, applicant, ticket_id, at) \
@@ -523,6 +524,20 @@ mod hall_sql {
             let ticket = ticket.clone();
             self.write(move |conn| {
                 Box::pin(async move {
+                    // The stored row, for the queue rollups: what the ticket contributed so far.
+                    // On PostgreSQL it is locked until the commit, or, when another write holds
+                    // it, that other window changes the ticket first and this change loses, as
+                    // it would after waiting (every transition changes the status or recalls).
+                    let stored = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1{}",
+                        super::SKIP_LOCKED
+                    )))
+                    .bind(ticket.id.as_uuid())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    let Some(stored) = stored.as_ref().map(decode_ticket).transpose()? else {
+                        return Ok(false);
+                    };
                     let updated = sqlx::query(
                         "UPDATE tickets SET status = $1, skill_group = $2, window_key = $3, \
                          transferred_to = $4, called_at = $5, last_called_at = $6, \
@@ -542,7 +557,11 @@ mod hall_sql {
                     .bind(i32::try_from(expected_recalls).map_err(StoreError::corrupt)?)
                     .execute(&mut *conn)
                     .await?;
-                    Ok(updated.rows_affected() > 0)
+                    if updated.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    super::stats_sql::move_queue(conn, Some(&stored), Some(&ticket)).await?;
+                    Ok(true)
                 })
             })
             .await

@@ -14,14 +14,20 @@ mod stats_sql {
     use sqlx::{QueryBuilder, Row};
     use tongban_domain::calendar::Calendar;
     use tongban_domain::cases::{Case, CaseEvent};
-    use tongban_domain::keys::DepartmentKey;
+    use tongban_domain::catalog::codes::ItemType;
+    use tongban_domain::catalog::{BundleDefinition, ItemDefinition};
+    use tongban_domain::halls::queue::Ticket;
+    use tongban_domain::ids::ImplementationCode;
+    use tongban_domain::keys::{DepartmentKey, HallKey};
+    use tongban_domain::stats::catalog::ItemFact;
+    use tongban_domain::stats::queue::{QueueCounters, QueueFact, wait_bucket};
     use tongban_domain::stats::{
         CaseFact, Counters, Dimension, Month, MonthRange, VISIT_EVENT_KINDS,
     };
 
     use super::{Adapter, Conn, Db};
     use crate::error::StoreError;
-    use crate::model::{StatsQuery, StatsRow};
+    use crate::model::{BundleCatalog, QueueGroup, QueueRow, StatsQuery, StatsRow};
     use crate::ports::StatsStore;
 
     /// Where a contribution is counted: the day, and the department × hall × item it belongs to
@@ -199,6 +205,129 @@ mod stats_sql {
         .execute(&mut *conn)
         .await?;
         Ok(())
+    }
+
+    /// The queue rollup rows a ticket write changes (see migration 0013), with what each gains
+    /// or loses, written in key order like [`Deltas`].
+    #[derive(Debug, Default)]
+    struct QueueDeltas {
+        /// (day, hall, window or "") → (called, wait seconds, served).
+        daily: std::collections::BTreeMap<(String, String, String), [i64; 3]>,
+        /// (month, hall, minutes) → tickets.
+        histogram: std::collections::BTreeMap<(String, String, i64), i64>,
+    }
+
+    impl QueueDeltas {
+        fn add(&mut self, fact: &QueueFact, sign: i64) {
+            let day = fact.day.to_string();
+            let hall = fact.hall.as_str().to_owned();
+            if let Some(seconds) = fact.wait_seconds {
+                let row = self
+                    .daily
+                    .entry((day.clone(), hall.clone(), String::new()))
+                    .or_default();
+                row[0] += sign;
+                row[1] += sign * seconds;
+                *self
+                    .histogram
+                    .entry((Month::of(fact.day).key(), hall.clone(), wait_bucket(seconds)))
+                    .or_default() += sign;
+            }
+            if let Some(window) = &fact.served_by {
+                let row = self
+                    .daily
+                    .entry((day, hall, window.as_str().to_owned()))
+                    .or_default();
+                row[2] += sign;
+            }
+        }
+
+        async fn apply(self, conn: &mut Conn) -> Result<(), StoreError> {
+            for ((day, hall, window), [called, wait, served]) in &self.daily {
+                if [*called, *wait, *served] == [0, 0, 0] {
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO stats_queue_daily (day, hall, window_key, tickets_called, \
+                     wait_seconds, tickets_served) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (day, hall, window_key) DO UPDATE SET \
+                     tickets_called = stats_queue_daily.tickets_called + excluded.tickets_called, \
+                     wait_seconds = stats_queue_daily.wait_seconds + excluded.wait_seconds, \
+                     tickets_served = stats_queue_daily.tickets_served + excluded.tickets_served",
+                )
+                .bind(day)
+                .bind(hall)
+                .bind(window)
+                .bind(called)
+                .bind(wait)
+                .bind(served)
+                .execute(&mut *conn)
+                .await?;
+            }
+            for ((month, hall, minutes), tickets) in &self.histogram {
+                if *tickets == 0 {
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO stats_wait_histogram (month, hall, minutes, tickets) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (month, hall, minutes) DO UPDATE SET \
+                     tickets = stats_wait_histogram.tickets + excluded.tickets",
+                )
+                .bind(month)
+                .bind(hall)
+                .bind(minutes)
+                .bind(tickets)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(())
+        }
+    }
+
+    /// The ticket as the `tickets` table holds it (whole microseconds), so that what a write
+    /// adds is exactly what a later write, reading the stored row, takes away again.
+    fn as_stored(ticket: &Ticket) -> Result<Ticket, StoreError> {
+        let round = |at: jiff::Timestamp| crate::from_micros(crate::to_micros(at));
+        let mut stored = ticket.clone();
+        stored.taken_at = round(ticket.taken_at)?;
+        stored.called_at = ticket.called_at.map(round).transpose()?;
+        Ok(stored)
+    }
+
+    /// Moves a ticket's contribution to the queue rollups, inside the ticket write's
+    /// transaction: subtracts what it contributed `before` (the stored row) and adds what it
+    /// contributes `after`.
+    pub(crate) async fn move_queue(
+        conn: &mut Conn,
+        before: Option<&Ticket>,
+        after: Option<&Ticket>,
+    ) -> Result<(), StoreError> {
+        let mut deltas = QueueDeltas::default();
+        if let Some(ticket) = before {
+            deltas.add(&QueueFact::of(&as_stored(ticket)?), -1);
+        }
+        if let Some(ticket) = after {
+            deltas.add(&QueueFact::of(&as_stored(ticket)?), 1);
+        }
+        deltas.apply(conn).await
+    }
+
+    /// The first day of a month, `YYYY-MM-DD`, for comparisons with the text days of the rollups.
+    fn first_day(month: Month) -> String {
+        format!("{}-01", month.key())
+    }
+
+    /// Only the places of an item's definition: the catalog figures need no more of it.
+    #[derive(serde::Deserialize)]
+    struct PlacesOnly {
+        #[serde(default)]
+        places: Vec<PlaceHall>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct PlaceHall {
+        #[serde(default)]
+        hall: Option<HallKey>,
     }
 
     /// A contribution: where it counts and what.
@@ -614,6 +743,153 @@ mod stats_sql {
                 histogram.push((row.try_get("days")?, row.try_get("cases")?));
             }
             Ok(histogram)
+        }
+        async fn queue_figures(
+            &self,
+            range: MonthRange,
+            group: QueueGroup,
+        ) -> Result<Vec<QueueRow>, StoreError> {
+            let (key, histogram_key) = match group {
+                QueueGroup::Hall => ("q.hall", Some("w.hall")),
+                QueueGroup::Region => ("COALESCE(h.region, '')", Some("COALESCE(h.region, '')")),
+                QueueGroup::Window => ("q.window_key", None),
+                QueueGroup::Month => ("substr(q.day, 1, 7)", Some("w.month")),
+                QueueGroup::Total => ("''", Some("''")),
+            };
+            // A window-day is a row of a window (not the hall's own row of waits) that served.
+            let mut builder: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT CAST({key} AS TEXT) AS key, \
+                 CAST(SUM(q.tickets_called) AS BIGINT) AS tickets_called, \
+                 CAST(SUM(q.wait_seconds) AS BIGINT) AS wait_seconds, \
+                 CAST(SUM(q.tickets_served) AS BIGINT) AS tickets_served, \
+                 CAST(SUM(CASE WHEN q.window_key <> '' AND q.tickets_served > 0 THEN 1 ELSE 0 END) \
+                 AS BIGINT) AS window_days \
+                 FROM stats_queue_daily q LEFT JOIN halls h ON h.key = q.hall WHERE q.day >= "
+            ));
+            builder.push_bind(first_day(range.from));
+            builder.push(" AND q.day < ");
+            builder.push_bind(first_day(range.to.next()));
+            if group == QueueGroup::Window {
+                builder.push(" AND q.window_key <> ''");
+            }
+            builder.push(" GROUP BY 1 ORDER BY 1");
+            let mut rows = Vec::new();
+            let mut index = HashMap::new();
+            for row in builder.build().fetch_all(&self.read).await? {
+                let key: String = row.try_get("key")?;
+                let value = |column: &str| -> Result<i64, StoreError> {
+                    Ok(row.try_get::<Option<i64>, _>(column)?.unwrap_or(0))
+                };
+                let counters = QueueCounters {
+                    called: value("tickets_called")?,
+                    wait_seconds: value("wait_seconds")?,
+                    served: value("tickets_served")?,
+                    window_days: value("window_days")?,
+                };
+                index.insert(key.clone(), rows.len());
+                rows.push(QueueRow {
+                    key,
+                    counters,
+                    wait_histogram: Vec::new(),
+                });
+            }
+            let Some(histogram_key) = histogram_key else {
+                return Ok(rows);
+            };
+            let mut builder: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT CAST({histogram_key} AS TEXT) AS key, w.minutes AS minutes, \
+                 CAST(SUM(w.tickets) AS BIGINT) AS tickets \
+                 FROM stats_wait_histogram w LEFT JOIN halls h ON h.key = w.hall WHERE w.month >= "
+            ));
+            builder.push_bind(range.from.key());
+            builder.push(" AND w.month <= ");
+            builder.push_bind(range.to.key());
+            builder.push(" GROUP BY 1, 2 HAVING SUM(w.tickets) > 0 ORDER BY 1, 2");
+            for row in builder.build().fetch_all(&self.read).await? {
+                let key: String = row.try_get("key")?;
+                let bucket: (i64, i64) = (row.try_get("minutes")?, row.try_get("tickets")?);
+                match index.get(&key) {
+                    Some(&position) => rows[position].wait_histogram.push(bucket),
+                    None => {
+                        index.insert(key.clone(), rows.len());
+                        rows.push(QueueRow {
+                            key,
+                            counters: QueueCounters::default(),
+                            wait_histogram: vec![bucket],
+                        });
+                    }
+                }
+            }
+            Ok(rows)
+        }
+
+        async fn item_facts(&self) -> Result<Vec<ItemFact>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT i.implementation_code, v.item_type, v.department, v.online_capable, \
+                 v.definition FROM items i JOIN item_versions v \
+                 ON v.item_id = i.id AND v.status = 'published'",
+            )
+            .fetch_all(&self.read)
+            .await?;
+            let mut facts = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let code: String = row.try_get("implementation_code")?;
+                let item_type: String = row.try_get("item_type")?;
+                let department: String = row.try_get("department")?;
+                let sqlx::types::Json(places): sqlx::types::Json<PlacesOnly> =
+                    row.try_get("definition")?;
+                facts.push(ItemFact {
+                    code: ImplementationCode::parse(&code).map_err(StoreError::corrupt)?,
+                    department: DepartmentKey::parse(&department).map_err(StoreError::corrupt)?,
+                    item_type: ItemType::from_code(&item_type)
+                        .ok_or_else(|| StoreError::corrupt(format!("item type {item_type}")))?,
+                    online_capable: row.try_get("online_capable")?,
+                    halls: places.places.into_iter().filter_map(|p| p.hall).collect(),
+                });
+            }
+            facts.sort_by(|a, b| a.code.cmp(&b.code));
+            Ok(facts)
+        }
+
+        async fn bundle_catalog(&self) -> Result<BundleCatalog, StoreError> {
+            let rows = sqlx::query(
+                "SELECT v.definition FROM bundles b JOIN bundle_versions v \
+                 ON v.bundle_id = b.id AND v.status = 'published'",
+            )
+            .fetch_all(&self.read)
+            .await?;
+            let mut bundles = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let sqlx::types::Json(bundle): sqlx::types::Json<BundleDefinition> =
+                    row.try_get("definition")?;
+                bundles.push(bundle);
+            }
+            bundles.sort_by(|a, b| a.code.cmp(&b.code));
+            let mut codes: Vec<String> = bundles
+                .iter()
+                .flat_map(|b| b.members.iter().map(|m| m.item.as_str().to_owned()))
+                .collect();
+            codes.sort();
+            codes.dedup();
+            let mut items = std::collections::BTreeMap::new();
+            if !codes.is_empty() {
+                let mut builder: QueryBuilder<Db> = QueryBuilder::new(
+                    "SELECT v.definition FROM items i JOIN item_versions v \
+                     ON v.item_id = i.id AND v.status = 'published' \
+                     WHERE i.implementation_code IN (",
+                );
+                let mut list = builder.separated(", ");
+                for code in &codes {
+                    list.push_bind(code.clone());
+                }
+                list.push_unseparated(")");
+                for row in builder.build().fetch_all(&self.read).await? {
+                    let sqlx::types::Json(item): sqlx::types::Json<ItemDefinition> =
+                        row.try_get("definition")?;
+                    items.insert(item.implementation_code.clone(), item);
+                }
+            }
+            Ok(BundleCatalog { bundles, items })
         }
     }
 }

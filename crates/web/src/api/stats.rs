@@ -1,4 +1,5 @@
-//! Supervision figures, trends, alarms and CSV export (C8).
+//! Supervision figures, trends, alarms and CSV export (C8); the catalog, hall and bundle
+//! figures as they stand.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -13,7 +14,8 @@ use crate::api::catalog::query_error;
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ErrorBody};
 use crate::services::stats::{
-    self as service, Alarm, DailyQuery, DefinitionView, Figures, FiguresQuery, FiguresRow,
+    self as service, Alarm, BundleFiguresView, CatalogFiguresQuery, CatalogFiguresView, DailyQuery,
+    DefinitionView, Figures, FiguresQuery, FiguresRow,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -23,10 +25,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(trend))
         .routes(routes!(daily))
         .routes(routes!(alarms))
+        .routes(routes!(catalog_figures))
+        .routes(routes!(bundle_figures))
         .routes(routes!(definitions))
 }
 
-/// Every figure of SPEC C8 per region, department, hall, item or window over a month range.
+/// Every figure of SPEC C8 per region, department, hall, item or window over a month range,
+/// with the queue's waiting times and throughput per hall, region and window.
 #[utoipa::path(get, path = "/api/v1/stats/kpis", tag = "stats", params(FiguresQuery),
     security(("bearer" = [])),
     responses(
@@ -119,6 +124,41 @@ pub async fn alarms(
 ) -> Result<Json<Vec<Alarm>>, ApiError> {
     service::require_supervisor(&actor)?;
     Ok(Json(service::alarms(&state).await?))
+}
+
+/// 网上可办率, 进驻率 and the windows (综合窗口占比) per department, region or hall, from the
+/// published catalog and the organisation on the day asked.
+#[utoipa::path(get, path = "/api/v1/stats/catalog", tag = "stats", params(CatalogFiguresQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Figures per group and the total", body = CatalogFiguresView),
+        (status = 400, description = "A dimension other than department, region or hall", body = ErrorBody),
+        (status = 403, description = "Supervisors only", body = ErrorBody),
+    ))]
+pub async fn catalog_figures(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    query: Result<Query<CatalogFiguresQuery>, QueryRejection>,
+) -> Result<Json<CatalogFiguresView>, ApiError> {
+    service::require_supervisor(&actor)?;
+    let Query(query) = query.map_err(query_error)?;
+    Ok(Json(service::catalog_figures(&state, &query).await?))
+}
+
+/// The reductions of every published bundle (一件事): form fields, materials, trips and days,
+/// each member alone → the bundle, and their sum.
+#[utoipa::path(get, path = "/api/v1/stats/bundles", tag = "stats",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Per bundle, by code, and the total", body = BundleFiguresView),
+        (status = 403, description = "Supervisors only", body = ErrorBody),
+    ))]
+pub async fn bundle_figures(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<BundleFiguresView>, ApiError> {
+    service::require_supervisor(&actor)?;
+    Ok(Json(service::bundle_figures(&state).await?))
 }
 
 /// What every figure means (public).

@@ -71,6 +71,8 @@ fn tile_text(row: &FiguresRow, code: &str) -> String {
         (Some(v), tongban_domain::stats::Unit::Percent) => format!("{v:.2}%"),
         (Some(v), tongban_domain::stats::Unit::WorkingDays) => format!("{v:.2}"),
         (Some(v), tongban_domain::stats::Unit::Count) => format!("{v:.0}"),
+        (Some(v), tongban_domain::stats::Unit::Minutes) => format!("{v:.2}分钟"),
+        (Some(v), tongban_domain::stats::Unit::PerWindowDay) => format!("{v:.2}"),
     }
 }
 

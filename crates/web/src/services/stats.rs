@@ -1,6 +1,8 @@
 //! The stats service (电子监察, SPEC C8): figures per region / department / hall / item / window
-//! and month range from the rollups, trends, the overdue alarm list, CSV export. Definitions in
-//! `tongban_domain::stats::CATALOGUE` and `docs/kpis.md`.
+//! and month range from the rollups (with the queue's waiting times and throughput per hall,
+//! region and window), trends, the overdue alarm list, CSV export; and the figures of the
+//! catalog as it stands (网上可办率, 进驻率, windows) and of the bundles (reductions).
+//! Definitions in `tongban_domain::stats` (its catalogues) and `docs/kpis.md`.
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -8,16 +10,23 @@ use tongban_domain::calendar::shanghai_date;
 use tongban_domain::cases::Actor;
 use tongban_domain::keys::DepartmentKey;
 use tongban_domain::org::Role;
+use tongban_domain::stats::bundles::{BUNDLE_FIGURES, bundle_kpis, guide_members, sum_of};
+use tongban_domain::stats::catalog::{
+    CATALOG_FIGURES, CatalogCounts, catalog_figures as compute_catalog_figures, catalog_kpis,
+};
+use tongban_domain::stats::queue::{QUEUE_CATALOGUE, queue_kpis};
 use tongban_domain::stats::{
     CATALOGUE, Counters, Dimension, KpiValue, Month, MonthRange, StatsError, kpis, percentile,
 };
 use tongban_store::model::{
-    CaseFilter, CaseOrder, CaseScope, RectificationFilter, StatsQuery, TicketFilter,
+    CaseFilter, CaseOrder, CaseScope, QueueGroup, QueueRow, RectificationFilter, StatsQuery,
+    TicketFilter,
 };
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
+use crate::services::catalog::ReductionsView;
 
 impl From<StatsError> for ApiError {
     fn from(error: StatsError) -> ApiError {
@@ -58,6 +67,9 @@ pub struct FiguresRow {
     pub key: String,
     /// The group's name where one is known.
     pub name: String,
+    /// The rollup figures (`CATALOGUE`), then the queue figures (`QUEUE_CATALOGUE`: `null`
+    /// where they do not apply — per department or item, in a department's drill-down and per
+    /// day — as queue tickets have no department).
     #[schema(value_type = Vec<Object>)]
     pub kpis: Vec<KpiValue>,
     /// 非常满意, 满意, 基本满意, 不满意, 非常不满意 counts.
@@ -141,14 +153,66 @@ fn name_of(state: &AppState, dimension: Dimension, key: &str) -> String {
     }
 }
 
-fn row(key: String, name: String, counters: Counters, p90: Option<i64>) -> FiguresRow {
+fn row(
+    key: String,
+    name: String,
+    counters: Counters,
+    p90: Option<i64>,
+    queue: Option<&QueueRow>,
+) -> FiguresRow {
+    let mut values = kpis(&counters, p90);
+    values.extend(queue_kpis(
+        queue.map(|q| (&q.counters, q.wait_histogram.as_slice())),
+    ));
     FiguresRow {
-        kpis: kpis(&counters, p90),
+        kpis: values,
         rating_distribution: counters.rating_distribution(),
         key,
         name,
         counters,
     }
+}
+
+/// A group without tickets in the period: zero counts, no averages.
+fn no_tickets(key: &str) -> QueueRow {
+    QueueRow {
+        key: key.to_owned(),
+        counters: tongban_domain::stats::queue::QueueCounters::default(),
+        wait_histogram: Vec::new(),
+    }
+}
+
+/// The queue grouping that matches a dimension of the rollups; none where the queue has no
+/// such grouping (departments, items) or for a department's drill-down.
+fn queue_group(dimension: Dimension, department: Option<&DepartmentKey>) -> Option<QueueGroup> {
+    if department.is_some() {
+        return None;
+    }
+    match dimension {
+        Dimension::Hall => Some(QueueGroup::Hall),
+        Dimension::Region => Some(QueueGroup::Region),
+        Dimension::Window => Some(QueueGroup::Window),
+        Dimension::Department | Dimension::Item => None,
+    }
+}
+
+/// The queue sums of the whole period (none for a department's drill-down).
+async fn queue_total(
+    state: &AppState,
+    range: MonthRange,
+    department: Option<&DepartmentKey>,
+) -> Result<Option<QueueRow>, ApiError> {
+    if department.is_some() {
+        return Ok(None);
+    }
+    let rows = state
+        .store
+        .stats
+        .queue_figures(range, QueueGroup::Total)
+        .await?;
+    Ok(Some(
+        rows.into_iter().next().unwrap_or_else(|| no_tickets("")),
+    ))
 }
 
 /// Every figure per group of `dimension`, with the total (p90 per department and overall).
@@ -165,10 +229,31 @@ pub async fn figures(state: &AppState, query: &FiguresQuery) -> Result<Figures, 
             department: department.clone(),
         })
         .await?;
+    let group = queue_group(dimension, department.as_ref());
+    let mut queues: std::collections::BTreeMap<String, QueueRow> = match group {
+        Some(group) => state
+            .store
+            .stats
+            .queue_figures(range, group)
+            .await?
+            .into_iter()
+            .map(|q| (q.key.clone(), q))
+            .collect(),
+        None => std::collections::BTreeMap::new(),
+    };
     let mut total = Counters::default();
     let mut out = Vec::with_capacity(rows.len());
     for stats in rows {
         total.add(&stats.counters);
+        // Online cases have no hall (key ""): no queue there. A hall without tickets has zeros.
+        let queue = match (group, stats.key.is_empty()) {
+            (Some(_), false) => Some(
+                queues
+                    .remove(&stats.key)
+                    .unwrap_or_else(|| no_tickets(&stats.key)),
+            ),
+            _ => None,
+        };
         let p90 = if dimension == Dimension::Department {
             match DepartmentKey::parse(&stats.key) {
                 Ok(key) => percentile(
@@ -181,8 +266,14 @@ pub async fn figures(state: &AppState, query: &FiguresQuery) -> Result<Figures, 
             None
         };
         let name = name_of(state, dimension, &stats.key);
-        out.push(row(stats.key, name, stats.counters, p90));
+        out.push(row(stats.key, name, stats.counters, p90, queue.as_ref()));
     }
+    // Halls, regions and windows with tickets but no case, rating or ticket of the rollups.
+    for (key, queue) in queues {
+        let name = name_of(state, dimension, &key);
+        out.push(row(key, name, Counters::default(), None, Some(&queue)));
+    }
+    let queue = queue_total(state, range, department.as_ref()).await?;
     let overall = percentile(
         &state
             .store
@@ -195,7 +286,13 @@ pub async fn figures(state: &AppState, query: &FiguresQuery) -> Result<Figures, 
         from: range.from.key(),
         to: range.to.key(),
         dimension: dimension.code().into(),
-        total: row("total".into(), "合计".into(), total, overall),
+        total: row(
+            "total".into(),
+            "合计".into(),
+            total,
+            overall,
+            queue.as_ref(),
+        ),
         rows: out,
     })
 }
@@ -211,10 +308,36 @@ pub async fn trend(state: &AppState, query: &FiguresQuery) -> Result<Vec<Figures
         .await?;
     let mut by_month: std::collections::BTreeMap<String, Counters> =
         rows.into_iter().map(|r| (r.key, r.counters)).collect();
+    let mut queues: std::collections::BTreeMap<String, QueueRow> = if department.is_none() {
+        state
+            .store
+            .stats
+            .queue_figures(range, QueueGroup::Month)
+            .await?
+            .into_iter()
+            .map(|q| (q.key.clone(), q))
+            .collect()
+    } else {
+        std::collections::BTreeMap::new()
+    };
     let mut out = Vec::new();
     for month in range.months() {
         let counters = by_month.remove(&month.key()).unwrap_or_default();
-        out.push(row(month.key(), month.key(), counters, None));
+        let queue = match department {
+            Some(_) => None,
+            None => Some(
+                queues
+                    .remove(&month.key())
+                    .unwrap_or_else(|| no_tickets(&month.key())),
+            ),
+        };
+        out.push(row(
+            month.key(),
+            month.key(),
+            counters,
+            None,
+            queue.as_ref(),
+        ));
     }
     Ok(out)
 }
@@ -259,14 +382,15 @@ pub async fn daily(state: &AppState, query: &DailyQuery) -> Result<Vec<FiguresRo
         .await?;
     Ok(rows
         .into_iter()
-        .map(|r| row(r.key.clone(), r.key, r.counters, None))
+        .map(|r| row(r.key.clone(), r.key, r.counters, None, None))
         .collect())
 }
 
-/// The figures as CSV: one line per group, one column per figure (UTF-8 with BOM for Excel).
+/// The figures as CSV: one line per group, one column per figure — the rollup figures, then the
+/// queue figures (UTF-8 with BOM for Excel).
 pub fn to_csv(figures: &Figures) -> String {
     let mut out = String::from("\u{feff}key,name");
-    for definition in CATALOGUE {
+    for definition in CATALOGUE.iter().chain(QUEUE_CATALOGUE) {
         out.push(',');
         out.push_str(definition.code);
     }
@@ -390,6 +514,125 @@ pub async fn alarms(state: &AppState) -> Result<Vec<Alarm>, ApiError> {
     Ok(alarms)
 }
 
+/// A query of the catalog figures.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogFiguresQuery {
+    /// `department`, `region` or `hall` (default `department`).
+    pub dimension: Option<String>,
+}
+
+/// The catalog figures of one group.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CatalogFiguresRow {
+    /// A department key, region code or hall key.
+    pub key: String,
+    pub name: String,
+    /// `CATALOG_FIGURES`: items, 网上可办率, 进驻率, windows, 综合窗口占比.
+    #[schema(value_type = Vec<Object>)]
+    pub kpis: Vec<KpiValue>,
+    #[schema(value_type = Object)]
+    pub counts: CatalogCounts,
+}
+
+/// The figures of the published catalog and the halls on the day asked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CatalogFiguresView {
+    pub dimension: String,
+    pub total: CatalogFiguresRow,
+    pub rows: Vec<CatalogFiguresRow>,
+}
+
+/// 网上可办率, 进驻率 and the windows, per department, region or hall, from the published
+/// catalog and the organisation.
+pub async fn catalog_figures(
+    state: &AppState,
+    query: &CatalogFiguresQuery,
+) -> Result<CatalogFiguresView, ApiError> {
+    let dimension = Dimension::parse(query.dimension.as_deref().unwrap_or("department"))?;
+    let items = state.store.stats.item_facts().await?;
+    let lookup = state.lookup.get();
+    let figures = compute_catalog_figures(&items, &lookup.organisation, dimension)?;
+    let view = |key: String, name: String, counts: CatalogCounts| CatalogFiguresRow {
+        kpis: catalog_kpis(&counts),
+        key,
+        name,
+        counts,
+    };
+    let rows = figures
+        .rows
+        .into_iter()
+        .map(|r| {
+            let name = name_of(state, dimension, &r.key);
+            view(r.key, name, r.counts)
+        })
+        .collect();
+    Ok(CatalogFiguresView {
+        dimension: dimension.code().into(),
+        total: view("total".into(), "合计".into(), figures.total),
+        rows,
+    })
+}
+
+/// The reductions of one bundle (or of all, summed).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BundleFiguresRow {
+    /// The bundle's code (`total` for the sum).
+    pub code: String,
+    pub name: String,
+    /// The lead department (empty for the sum).
+    pub lead_department: String,
+    /// Member items counted (those the guide lists before any answer, optional ones left out).
+    pub members: u32,
+    /// `BUNDLE_FIGURES`: fields, materials, trips and days saved, in percent.
+    #[schema(value_type = Vec<Object>)]
+    pub kpis: Vec<KpiValue>,
+    /// Each member alone → the bundle.
+    pub reductions: ReductionsView,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BundleFiguresView {
+    pub total: BundleFiguresRow,
+    pub rows: Vec<BundleFiguresRow>,
+}
+
+/// What every published bundle saves against its members applied for one by one, computed from
+/// the published catalog as its guide (`GET /api/v1/bundles/{code}`) computes it.
+pub async fn bundle_figures(state: &AppState) -> Result<BundleFiguresView, ApiError> {
+    let catalog = state.store.stats.bundle_catalog().await?;
+    let mut rows = Vec::with_capacity(catalog.bundles.len());
+    let mut all = Vec::with_capacity(catalog.bundles.len());
+    let mut members_total: u32 = 0;
+    for bundle in &catalog.bundles {
+        let members = guide_members(bundle, &catalog.items);
+        let reductions = bundle.reductions(&members, &tongban_domain::catalog::Answers::new());
+        let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
+        members_total = members_total.saturating_add(count);
+        all.push(reductions);
+        rows.push(BundleFiguresRow {
+            code: bundle.code.to_string(),
+            name: bundle.name.clone(),
+            lead_department: bundle.lead_department.to_string(),
+            members: count,
+            kpis: bundle_kpis(&reductions),
+            reductions: reductions.into(),
+        });
+    }
+    let total = sum_of(&all);
+    Ok(BundleFiguresView {
+        total: BundleFiguresRow {
+            code: "total".into(),
+            name: "合计".into(),
+            lead_department: String::new(),
+            members: members_total,
+            kpis: bundle_kpis(&total),
+            reductions: total.into(),
+        },
+        rows,
+    })
+}
+
 /// A figure's definition, for the public list.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DefinitionView {
@@ -400,11 +643,16 @@ pub struct DefinitionView {
     pub definition: String,
 }
 
-/// Every figure's definition: those computed from the rollups, and agent coverage, computed
-/// from the agent register (`GET /api/v1/stats/agent-coverage`).
+/// Every figure's definition: those computed from the rollups and the queue
+/// (`GET /api/v1/stats/kpis`), the catalog and hall figures (`GET /api/v1/stats/catalog`), the
+/// bundle reductions (`GET /api/v1/stats/bundles`), and agent coverage, computed from the agent
+/// register (`GET /api/v1/stats/agent-coverage`).
 pub fn definitions() -> Vec<DefinitionView> {
     CATALOGUE
         .iter()
+        .chain(QUEUE_CATALOGUE)
+        .chain(CATALOG_FIGURES)
+        .chain(BUNDLE_FIGURES)
         .chain(std::iter::once(
             &tongban_domain::agents::COVERAGE_DEFINITION,
         ))
