@@ -63,8 +63,8 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
         .await?
         .with_policies(settings.policies()?)
         .with_calendar(calendar);
-    // Webhook deliveries and the rollup folder run beside the server and stop with it (or when
-    // `run` returns early and drops the sender).
+    // Webhook deliveries, the rollup folder and the hotline deadline reminders run beside the
+    // server and stop with it (or when `run` returns early and drops the sender).
     let (stop_background, stopped) = tokio::sync::watch::channel(false);
     let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|stop| *stop).await;
@@ -74,6 +74,10 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
         until_stopped(stopped.clone()),
     ));
     // With the app's state: its clock, calendar and configured reminder lead time.
+    let reminders = tokio::spawn(tongban_web::reminders::run(
+        app.state().clone(),
+        until_stopped(stopped.clone()),
+    ));
     let webhooks = tokio::spawn(tongban_web::webhooks::run(
         store,
         clock,
@@ -95,6 +99,7 @@ pub async fn run(args: ServeArgs, settings: Settings) -> anyhow::Result<()> {
     let _ = stop_background.send(true);
     let _ = webhooks.await;
     let _ = rollups.await;
+    let _ = reminders.await;
     Ok(())
 }
 

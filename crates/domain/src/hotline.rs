@@ -6,6 +6,9 @@
 //! the [`DeadlinePolicy`] (per type and urgency, in working days on the official calendar). The
 //! department may ask to return it (退单, with a reason, the dispatcher decides) or ask for more
 //! time (延期, approved by the dispatcher); the dispatcher may remind (催办) and supervise (督办).
+//! Co-handling departments (协办单位) see the ticket and give their opinion (协办意见) for the
+//! lead department's reply. The reminder job sends one reminder (到期提醒) per deadline once it
+//! is within [`DeadlinePolicy::remind_before_days`] working days (or past).
 //! The department replies (答复); the callback (回访) records satisfaction and whether the matter
 //! was resolved; an unhappy callback reopens the ticket to the same department with a new
 //! deadline, a happy one closes it. A consultation can be answered at intake (直接办结). A
@@ -333,6 +336,9 @@ impl RoutingTable {
     }
 }
 
+/// The most catalog items (办事指南) one consultation links to.
+pub const MAX_LINKED_ITEMS: usize = 10;
+
 /// What an operator registers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketIntake {
@@ -388,6 +394,11 @@ impl TicketIntake {
         }
         if self.attachments.len() > 10 {
             return Err(HotlineError::Invalid("at most 10 attachments".into()));
+        }
+        if self.linked_items.len() > MAX_LINKED_ITEMS {
+            return Err(HotlineError::Invalid(format!(
+                "at most {MAX_LINKED_ITEMS} linked catalog items"
+            )));
         }
         Ok(())
     }
@@ -452,6 +463,10 @@ pub struct Ticket {
     pub return_reason: Option<String>,
     #[serde(default)]
     pub reminders: u32,
+    /// The deadline the automatic reminder (到期提醒) was last sent for: one reminder per
+    /// deadline, so an approved extension or a reopen (which move the deadline) earns a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_reminder_for: Option<Date>,
     #[serde(default)]
     pub supervised: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -492,6 +507,14 @@ pub enum TicketAction {
     DecideExtension { approved: bool },
     /// 催办 (dispatcher).
     Remind { note: String },
+    /// 到期提醒 (the reminder job): the deadline is within the policy's reminder window (or
+    /// past), and no reminder was sent for this deadline yet.
+    DeadlineReminder,
+    /// 协办意见 (a co-handling department): its contribution, for the lead department's reply.
+    Assist {
+        department: DepartmentKey,
+        note: String,
+    },
     /// 督办 (supervisor).
     Supervise { note: String },
     /// 答复 (department).
@@ -512,6 +535,8 @@ impl TicketAction {
             TicketAction::RequestExtension { .. } => "request_extension",
             TicketAction::DecideExtension { .. } => "decide_extension",
             TicketAction::Remind { .. } => "remind",
+            TicketAction::DeadlineReminder => "deadline_reminder",
+            TicketAction::Assist { .. } => "assist",
             TicketAction::Supervise { .. } => "supervise",
             TicketAction::Reply { .. } => "reply",
             TicketAction::CallBack(_) => "call_back",
@@ -551,6 +576,7 @@ impl Ticket {
             pending_extension: None,
             return_reason: None,
             reminders: 0,
+            deadline_reminder_for: None,
             supervised: false,
             reply: None,
             replied_at: None,
@@ -593,6 +619,8 @@ impl Ticket {
         let mut next = self.clone();
         let mut kind = action.name().to_owned();
         let mut note = String::new();
+        // The department the event is about, when it is not the lead (a co-handler's opinion).
+        let mut event_department = None;
         use TicketState as S;
         match (self.state, action) {
             (
@@ -694,6 +722,41 @@ impl Ticket {
                 note = text.trim().to_owned();
                 next.reminders += 1;
             }
+            (S::Dispatched | S::ReturnRequested, TicketAction::DeadlineReminder) => {
+                let Some(due) = self.due_on else {
+                    return Err(HotlineError::Invalid("the ticket has no deadline".into()));
+                };
+                if self.deadline_reminder_for == Some(due) {
+                    return Err(HotlineError::Invalid(format!(
+                        "a reminder for the deadline {due} was already sent"
+                    )));
+                }
+                if !context
+                    .policy
+                    .needs_reminder(context.calendar, due, context.today)?
+                {
+                    return Err(HotlineError::Invalid(format!(
+                        "the deadline {due} is not within the reminder window yet"
+                    )));
+                }
+                note = due.to_string();
+                next.deadline_reminder_for = Some(due);
+            }
+            (
+                S::Dispatched | S::ReturnRequested,
+                TicketAction::Assist {
+                    department,
+                    note: text,
+                },
+            ) => {
+                if !self.co_handlers.contains(&department) {
+                    return Err(HotlineError::Invalid(format!(
+                        "{department} is not a co-handler of this ticket"
+                    )));
+                }
+                note = required("note", &text)?;
+                event_department = Some(department);
+            }
             (
                 S::Dispatched | S::ReturnRequested | S::Replied,
                 TicketAction::Supervise { note: text },
@@ -765,7 +828,7 @@ impl Ticket {
             at,
             actor: actor.to_owned(),
             kind,
-            department: next.department.clone(),
+            department: event_department.or_else(|| next.department.clone()),
             note,
         });
         *self = next;
@@ -1328,6 +1391,152 @@ department = "district-environment"
         assert!(ticket.pending_extension.is_none());
         assert!(!ticket.is_overdue(jiff::civil::date(2026, 3, 9)));
         assert!(ticket.is_overdue(jiff::civil::date(2026, 3, 10)));
+    }
+
+    #[test]
+    fn a_deadline_reminder_is_sent_once_per_deadline_and_again_after_an_extension() {
+        let routing = RoutingTable::parse_toml(ROUTING).unwrap();
+        let calendar = Calendar::official().unwrap();
+        let policy = DeadlinePolicy::default();
+        let mut ticket = Ticket::register(
+            uuid::Uuid::from_u128(7),
+            intake(TicketType::Help, Urgency::Normal),
+            &routing,
+            "operator",
+            at("2026-03-02T01:00:00Z"),
+        )
+        .unwrap();
+        ticket.number = "RX202603020007".into();
+        let on = |day: i8| TicketContext {
+            calendar: &calendar,
+            policy: &policy,
+            today: jiff::civil::date(2026, 3, day),
+        };
+        ticket
+            .apply(dispatch(), on(2), "dispatcher", at("2026-03-02T02:00:00Z"))
+            .unwrap();
+        // Help: 3 working days from Mon Mar 2 → Thu Mar 5; the window opens Wed Mar 4.
+        assert_eq!(ticket.due_on, Some(jiff::civil::date(2026, 3, 5)));
+        let early = ticket.clone();
+        let refused = ticket.apply(
+            TicketAction::DeadlineReminder,
+            on(3),
+            "system",
+            at("2026-03-03T01:00:00Z"),
+        );
+        assert_eq!(refused.map_err(|e| e.code()), Err("invalid_ticket"));
+        assert_eq!(ticket, early, "a refused reminder changes nothing");
+        ticket
+            .apply(
+                TicketAction::DeadlineReminder,
+                on(4),
+                "system",
+                at("2026-03-04T01:00:00Z"),
+            )
+            .unwrap();
+        assert_eq!(
+            ticket.deadline_reminder_for,
+            Some(jiff::civil::date(2026, 3, 5))
+        );
+        assert_eq!(ticket.reminders, 0, "the automatic reminder is not a 催办");
+        let last = ticket.events.last().unwrap();
+        assert_eq!(
+            (last.kind.as_str(), last.note.as_str()),
+            ("deadline_reminder", "2026-03-05")
+        );
+        assert_eq!(last.department, Some(dept("district-transport")));
+        let twice = ticket.apply(
+            TicketAction::DeadlineReminder,
+            on(5),
+            "system",
+            at("2026-03-05T01:00:00Z"),
+        );
+        assert_eq!(twice.map_err(|e| e.code()), Err("invalid_ticket"));
+        // An approved extension moves the deadline: Thu Mar 5 + 2 → Mon Mar 9, reminded Fri Mar 6.
+        for action in [
+            TicketAction::RequestExtension {
+                days: 2,
+                reason: "需现场勘查".into(),
+            },
+            TicketAction::DecideExtension { approved: true },
+        ] {
+            ticket
+                .apply(action, on(5), "someone", at("2026-03-05T02:00:00Z"))
+                .unwrap();
+        }
+        assert!(
+            ticket
+                .clone()
+                .apply(
+                    TicketAction::DeadlineReminder,
+                    on(5),
+                    "system",
+                    at("2026-03-05T03:00:00Z")
+                )
+                .is_err()
+        );
+        ticket
+            .apply(
+                TicketAction::DeadlineReminder,
+                on(6),
+                "system",
+                at("2026-03-06T01:00:00Z"),
+            )
+            .unwrap();
+        assert_eq!(
+            ticket.deadline_reminder_for,
+            Some(jiff::civil::date(2026, 3, 9))
+        );
+        ticket
+            .apply(reply(), on(6), "handler", at("2026-03-06T02:00:00Z"))
+            .unwrap();
+        assert_eq!(
+            ticket
+                .apply(
+                    TicketAction::DeadlineReminder,
+                    on(9),
+                    "system",
+                    at("2026-03-09T01:00:00Z")
+                )
+                .map_err(|e| e.code()),
+            Err("illegal_transition"),
+            "a replied ticket is not reminded"
+        );
+    }
+
+    #[test]
+    fn only_a_co_handler_gives_a_co_handling_opinion() {
+        let assist = |department: &str, note: &str| TicketAction::Assist {
+            department: dept(department),
+            note: note.into(),
+        };
+        let (ticket, outcome) = run(
+            TicketType::Complaint,
+            vec![dispatch(), assist("city-police", "已安排民警巡查")],
+        );
+        outcome.unwrap();
+        let last = ticket.events.last().unwrap();
+        assert_eq!(last.kind, "assist");
+        assert_eq!(last.department, Some(dept("city-police")));
+        assert_eq!(ticket.state, TicketState::Dispatched);
+        for (actions, code) in [
+            (
+                vec![dispatch(), assist("district-transport", "主办不是协办")],
+                "invalid_ticket",
+            ),
+            (
+                vec![dispatch(), assist("city-police", " ")],
+                "invalid_ticket",
+            ),
+            (vec![assist("city-police", "未派单")], "illegal_transition"),
+            (
+                vec![dispatch(), reply(), assist("city-police", "已答复")],
+                "illegal_transition",
+            ),
+        ] {
+            let (_, outcome) = run(TicketType::Complaint, actions.clone());
+            assert_eq!(outcome.map_err(|e| e.code()), Err(code), "{actions:?}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The web layer of tongban: the JSON API under `/api/v1` (with its OpenAPI document) and the
 //! server-rendered pages (askama templates, Chinese first with English available).
-//! [`webhooks`] delivers the outbox to department systems and [`rollups`] folds changed cases into
-//! the supervision figures (background tasks of `tongban serve`).
+//! [`webhooks`] delivers the outbox to department systems, [`rollups`] folds changed cases into
+//! the supervision figures and [`reminders`] reminds departments of hotline deadlines (background
+//! tasks of `tongban serve`).
 //!
 //! Handlers are short: extract, check, call the store or the domain, map to a response. Errors go
 //! through the one table in [`error`]. The router is built by [`App::router`]; tests start it on
@@ -21,6 +22,7 @@ pub mod auth;
 pub mod error;
 pub mod lookup;
 pub mod pages;
+pub mod reminders;
 pub mod rollups;
 pub mod services;
 pub mod webhooks;

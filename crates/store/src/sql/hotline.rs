@@ -1,5 +1,6 @@
 // Portable SQL for the hotline port, compiled once per engine (see sql/catalog.rs for the
-// scheme). A ticket change, its department rows and its rollup contribution commit together.
+// scheme). A ticket change, its department rows, its outbox messages and its rollup contribution
+// commit together.
 
 mod hotline_sql {
     use sqlx::Row;
@@ -11,7 +12,7 @@ mod hotline_sql {
     use super::stats_sql::{Slot, apply_change};
     use super::{Adapter, Conn, Db};
     use crate::error::StoreError;
-    use crate::model::{TicketFilter, TicketSummary};
+    use crate::model::{OutboxMessage, TicketFilter, TicketSummary};
     use crate::ports::HotlineStore;
     use crate::{from_micros, to_micros};
 
@@ -36,6 +37,10 @@ mod hotline_sql {
             hall: String::new(),
             item_code: String::new(),
         }
+    }
+
+    fn reminded_due_on(ticket: &Ticket) -> Option<String> {
+        ticket.deadline_reminder_for.map(|d| d.to_string())
     }
 
     fn updated_at(ticket: &Ticket) -> i64 {
@@ -85,8 +90,9 @@ mod hotline_sql {
                     ticket.number = format!("{prefix}{sequence:04}");
                     sqlx::query(
                         "INSERT INTO hotline_tickets (id, number, version, channel, kind, category, area, \
-                         urgency, state, department, due_on, caller_account, received_at, updated_at, document) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                         urgency, state, department, due_on, caller_account, received_at, updated_at, document, \
+                         reminded_due_on) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                     )
                     .bind(ticket.id)
                     .bind(&ticket.number)
@@ -103,6 +109,7 @@ mod hotline_sql {
                     .bind(to_micros(ticket.received_at))
                     .bind(updated_at(&ticket))
                     .bind(Json(&ticket))
+                    .bind(reminded_due_on(&ticket))
                     .execute(&mut *conn)
                     .await?;
                     write_departments(conn, &ticket).await?;
@@ -118,6 +125,16 @@ mod hotline_sql {
             &self,
             ticket: &Ticket,
             expected_version: u64,
+        ) -> Result<(), StoreError> {
+            self.save_ticket_with_outbox(ticket, expected_version, Vec::new())
+                .await
+        }
+
+        async fn save_ticket_with_outbox(
+            &self,
+            ticket: &Ticket,
+            expected_version: u64,
+            outbox: Vec<OutboxMessage>,
         ) -> Result<(), StoreError> {
             let ticket = ticket.clone();
             self.write(move |conn| {
@@ -139,7 +156,7 @@ mod hotline_sql {
                     let old = decode_ticket(&before)?;
                     sqlx::query(
                         "UPDATE hotline_tickets SET version = $1, state = $2, department = $3, due_on = $4, \
-                         updated_at = $5, document = $6 WHERE id = $7",
+                         updated_at = $5, document = $6, reminded_due_on = $7 WHERE id = $8",
                     )
                     .bind(version_i64(ticket.version))
                     .bind(ticket.state.code())
@@ -147,10 +164,25 @@ mod hotline_sql {
                     .bind(ticket.due_on.map(|d| d.to_string()))
                     .bind(updated_at(&ticket))
                     .bind(Json(&ticket))
+                    .bind(reminded_due_on(&ticket))
                     .bind(ticket.id)
                     .execute(&mut *conn)
                     .await?;
                     write_departments(conn, &ticket).await?;
+                    for message in &outbox {
+                        sqlx::query(
+                            "INSERT INTO outbox (id, topic, case_id, department, payload, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6)",
+                        )
+                        .bind(message.id)
+                        .bind(&message.topic)
+                        .bind(message.case_id)
+                        .bind(message.department.as_ref().map(|d| d.as_str()))
+                        .bind(Json(&message.payload))
+                        .bind(to_micros(message.created_at))
+                        .execute(&mut *conn)
+                        .await?;
+                    }
                     let old_slot = slot(&old);
                     let new_slot = slot(&ticket);
                     apply_change(
@@ -162,6 +194,26 @@ mod hotline_sql {
                 })
             })
             .await
+        }
+
+        async fn tickets_to_remind(
+            &self,
+            due_by: jiff::civil::Date,
+            limit: u32,
+        ) -> Result<Vec<Ticket>, StoreError> {
+            // ISO dates compare as text, on both engines.
+            let rows = sqlx::query(
+                "SELECT document FROM hotline_tickets WHERE state IN ($1, $2) AND due_on <= $3 \
+                 AND (reminded_due_on IS NULL OR reminded_due_on <> due_on) \
+                 ORDER BY due_on, id LIMIT $4",
+            )
+            .bind(TicketState::Dispatched.code())
+            .bind(TicketState::ReturnRequested.code())
+            .bind(due_by.to_string())
+            .bind(i64::from(limit.clamp(1, 1000)))
+            .fetch_all(&self.read)
+            .await?;
+            rows.iter().map(decode_ticket).collect()
         }
 
         async fn ticket(&self, id: uuid::Uuid) -> Result<Option<Ticket>, StoreError> {

@@ -1,7 +1,13 @@
 //! 12345 hotline pages: the operator's intake (`/hotline/new`, also for citizens online), the
 //! ticket lists of operators, dispatchers and handlers (`/hotline/tickets`), a citizen's own
 //! requests (`/hotline/mine`) and the ticket page with the forms the reader's role may use.
+//!
+//! The intake form links catalog guides to a consultation without scripts: its item search
+//! button posts the form back (a `search_items` field), which stores nothing and shows the form
+//! again, filled in as it was, with the matching items to tick (`link.<code>` checkboxes). The
+//! search button is an `<input type="submit">`, so that the form's one `<button>` registers.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use askama::Template;
@@ -22,7 +28,7 @@ use crate::AppState;
 use crate::auth::{self, PageSession};
 use crate::error::{ApiError, ErrorCode};
 use crate::services::hotline::{
-    self as service, TicketActionRequest, TicketQuery, TicketRequest, TicketView,
+    self as service, LinkedGuide, TicketActionRequest, TicketQuery, TicketRequest, TicketView,
 };
 
 pub fn router() -> Router<AppState> {
@@ -52,6 +58,14 @@ fn choices<T: Copy + PartialEq>(
         .collect()
 }
 
+/// A catalog item on the intake form: ticked when the operator chose it.
+struct ItemChoice {
+    code: String,
+    name: String,
+    url: String,
+    checked: bool,
+}
+
 #[derive(Template)]
 #[template(path = "hotline_new.html")]
 struct NewPage {
@@ -66,15 +80,63 @@ struct NewPage {
     categories: Vec<Choice>,
     areas: Vec<Choice>,
     urgencies: Vec<Choice>,
+    caller_name: String,
+    caller_phone: String,
+    location: String,
+    description: String,
+    confidential: bool,
+    /// The item search as typed, and whether one was run.
+    item_q: String,
+    searched: bool,
+    /// Chosen items first (ticked), then the search results not chosen yet.
+    items: Vec<ItemChoice>,
 }
 
-async fn new_page(State(state): State<AppState>, lang: Lang, session: PageSession) -> Response {
-    let categories = service::categories(&state)
+/// What the intake form holds, from a post or the defaults.
+#[derive(Default)]
+struct IntakeValues {
+    channel: Option<String>,
+    caller_name: String,
+    caller_phone: String,
+    kind: String,
+    category: String,
+    area: String,
+    location: String,
+    urgency: Option<String>,
+    description: String,
+    confidential: bool,
+    linked: Vec<LinkedGuide>,
+}
+
+fn select<T: Copy + PartialEq>(
+    all: &[T],
+    code: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> &'static str,
+    posted: Option<&str>,
+    default: T,
+) -> Vec<Choice> {
+    let selected = all
+        .iter()
+        .copied()
+        .find(|value| Some(code(*value)) == posted)
+        .unwrap_or(default);
+    choices(all, code, label, selected)
+}
+
+fn intake_page(
+    state: &AppState,
+    lang: Lang,
+    session: &PageSession,
+    values: IntakeValues,
+    item_q: String,
+    results: Option<Vec<LinkedGuide>>,
+) -> NewPage {
+    let categories = service::categories(state)
         .into_iter()
         .map(|c| Choice {
+            selected: c.code == values.category,
             code: c.code,
             label: c.name,
-            selected: false,
         })
         .collect();
     let lookup = state.lookup.get();
@@ -86,37 +148,80 @@ async fn new_page(State(state): State<AppState>, lang: Lang, session: PageSessio
         .map(|r| Choice {
             code: r.code.to_string(),
             label: r.name.clone(),
-            selected: false,
+            selected: r.code.as_str() == values.area,
         })
         .collect();
-    let page = NewPage {
+    let searched = results.is_some();
+    let mut items: Vec<ItemChoice> = Vec::new();
+    for guide in values.linked {
+        items.push(ItemChoice {
+            code: guide.code,
+            name: guide.name,
+            url: guide.url,
+            checked: true,
+        });
+    }
+    for guide in results.unwrap_or_default() {
+        if items.iter().any(|item| item.code == guide.code) {
+            continue;
+        }
+        items.push(ItemChoice {
+            code: guide.code,
+            name: guide.name,
+            url: guide.url,
+            checked: false,
+        });
+    }
+    NewPage {
         t: lang.labels(),
         lang,
         path: "/hotline/new".into(),
-        viewer: Some(viewer(lang, &session)),
+        viewer: Some(viewer(lang, session)),
         csrf: session.csrf.clone(),
         operator: session.actor.has_role(Role::HotlineOperator, None),
-        channels: choices(
+        channels: select(
             TicketChannel::ALL,
             TicketChannel::code,
             TicketChannel::label_zh,
+            values.channel.as_deref(),
             TicketChannel::Phone,
         ),
-        kinds: choices(
+        kinds: select(
             TicketType::ALL,
             TicketType::code,
             TicketType::label_zh,
+            Some(values.kind.as_str()),
             TicketType::Complaint,
         ),
         categories,
         areas,
-        urgencies: choices(
+        urgencies: select(
             Urgency::ALL,
             Urgency::code,
             Urgency::label_zh,
+            values.urgency.as_deref(),
             Urgency::Normal,
         ),
-    };
+        caller_name: values.caller_name,
+        caller_phone: values.caller_phone,
+        location: values.location,
+        description: values.description,
+        confidential: values.confidential,
+        item_q,
+        searched,
+        items,
+    }
+}
+
+async fn new_page(State(state): State<AppState>, lang: Lang, session: PageSession) -> Response {
+    let page = intake_page(
+        &state,
+        lang,
+        &session,
+        IntakeValues::default(),
+        String::new(),
+        None,
+    );
     render(&page)
 }
 
@@ -141,6 +246,23 @@ struct IntakeForm {
     #[serde(default)]
     description: String,
     confidential: Option<String>,
+    /// Present when the item search button was pressed: look items up, register nothing.
+    search_items: Option<String>,
+    #[serde(default)]
+    item_q: String,
+    /// The ticked items, as `link.<code>` fields.
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
+}
+
+impl IntakeForm {
+    fn linked_codes(&self) -> Vec<String> {
+        self.rest
+            .keys()
+            .filter_map(|name| name.strip_prefix("link."))
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 impl fmt::Debug for IntakeForm {
@@ -165,6 +287,43 @@ async fn new_submit(
     if let Err(error) = auth::verify_csrf(&form.csrf, &session) {
         return page_error(lang, error);
     }
+    let linked_items = form.linked_codes();
+    if form.search_items.is_some() {
+        // Nothing is stored: the form comes back as it was, with the items found to tick.
+        let chosen = match service::check_linked_items(&state, linked_items).await {
+            Ok(codes) => codes,
+            Err(error) => return page_error(lang, error),
+        };
+        let (linked, results) = match (
+            service::linked_guides(&state, &chosen).await,
+            service::search_items(&state, &form.item_q, 10).await,
+        ) {
+            (Ok(linked), Ok(results)) => (linked, results),
+            (Err(error), _) | (_, Err(error)) => return page_error(lang, error),
+        };
+        let values = IntakeValues {
+            channel: form.channel,
+            caller_name: form.caller_name,
+            caller_phone: form.caller_phone,
+            kind: form.kind,
+            category: form.category,
+            area: form.area,
+            location: form.location,
+            urgency: form.urgency,
+            description: form.description,
+            confidential: form.confidential.is_some(),
+            linked,
+        };
+        let item_q = form.item_q.trim().to_owned();
+        return render(&intake_page(
+            &state,
+            lang,
+            &session,
+            values,
+            item_q,
+            Some(results),
+        ));
+    }
     let request = TicketRequest {
         channel: form.channel,
         kind: form.kind,
@@ -177,7 +336,7 @@ async fn new_submit(
         confidential: form.confidential.is_some(),
         caller_name: form.caller_name,
         caller_phone: form.caller_phone,
-        linked_items: Vec::new(),
+        linked_items,
     };
     match service::register(&state, &session.actor, request).await {
         Ok(ticket) => Redirect::to(&format!(
@@ -303,6 +462,8 @@ struct Can {
     decide_extension: bool,
     remind: bool,
     supervise: bool,
+    /// A co-handling department's opinion (协办意见).
+    assist: bool,
     call_back: bool,
 }
 
@@ -347,6 +508,12 @@ async fn ticket_page(
                 && r.department.as_ref().is_some_and(|k| k.as_str() == d)
         })
     });
+    let co_handler = v.co_handlers.iter().any(|d| {
+        actor.roles.iter().any(|r| {
+            matches!(r.role, Role::Handler | Role::ChiefRepresentative)
+                && r.department.as_ref().is_some_and(|k| k.as_str() == d)
+        })
+    });
     let state_is = |s: TicketState| v.state == s.code();
     let handling = state_is(TicketState::Dispatched);
     let can = Can {
@@ -361,6 +528,7 @@ async fn ticket_page(
             && (handling
                 || state_is(TicketState::ReturnRequested)
                 || state_is(TicketState::Replied)),
+        assist: co_handler && (handling || state_is(TicketState::ReturnRequested)),
         call_back: operator && state_is(TicketState::Replied),
     };
     let lookup = state.lookup.get();

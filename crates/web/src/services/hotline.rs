@@ -1,15 +1,18 @@
 //! The hotline service (12345 接诉即办, SPEC C7): intake by an operator or a citizen online,
 //! routing suggestions and duplicate suggestions, dispatch and the department's handling,
-//! callback and reopen. Routing rules are data (`data/demo/hotline.toml`).
+//! callback and reopen. Routing rules are data (`data/demo/hotline.toml`). A consultation links
+//! the catalog's guides (办事指南): only published items, shown as links to their guide pages.
+//! Deadline reminders (到期提醒) are sent by the job in [`crate::reminders`].
 
 use serde::{Deserialize, Serialize};
 use tongban_domain::calendar::shanghai_date;
 use tongban_domain::cases::{Actor, ActorKind};
 use tongban_domain::hotline::{
-    DeadlinePolicy, HotlineError, RoutingTable, Satisfaction, Ticket, TicketAction, TicketCallback,
-    TicketChannel, TicketContext, TicketIntake, TicketState, TicketType, Urgency,
-    is_probable_duplicate,
+    DeadlinePolicy, HotlineError, MAX_LINKED_ITEMS, RoutingTable, Satisfaction, Ticket,
+    TicketAction, TicketCallback, TicketChannel, TicketContext, TicketIntake, TicketState,
+    TicketType, Urgency, is_probable_duplicate,
 };
+use tongban_domain::ids::ImplementationCode;
 use tongban_domain::keys::DepartmentKey;
 use tongban_domain::org::Role;
 use tongban_store::model::{TicketFilter, TicketSummary};
@@ -40,7 +43,10 @@ impl From<HotlineError> for ApiError {
 }
 
 /// What an operator (or a citizen online) registers.
+// Documented under its own name: the halls' queue tickets have a `TicketRequest` too, and one
+// name for both made the document describe this body with the other's schema.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[schema(as = HotlineTicketRequest)]
 #[serde(deny_unknown_fields)]
 pub struct TicketRequest {
     /// `phone`, `web`, `app`, `sms`, `wechat` or `mailbox` (citizens online: `web`).
@@ -66,14 +72,27 @@ pub struct TicketRequest {
     pub caller_name: String,
     #[serde(default)]
     pub caller_phone: String,
-    /// Catalog items a consultation refers to.
+    /// Catalog items (implementation codes of published items, at most 10) a consultation
+    /// refers to; an unknown one is refused with `unknown_linked_item`.
     #[serde(default)]
     pub linked_items: Vec<String>,
+}
+
+/// A catalog item a ticket links to, with its guide page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct LinkedGuide {
+    /// The item's implementation code.
+    pub code: String,
+    /// The item's name (the code when the item is no longer published).
+    pub name: String,
+    /// The guide page on this site, `/items/{code}`.
+    pub url: String,
 }
 
 /// A ticket as the reader may see it (caller details hidden from departments when
 /// confidential).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = HotlineTicketView)]
 pub struct TicketView {
     pub id: uuid::Uuid,
     pub number: String,
@@ -96,6 +115,8 @@ pub struct TicketView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caller_phone: Option<String>,
     pub linked_items: Vec<String>,
+    /// The linked items with their names and guide pages.
+    pub linked_guides: Vec<LinkedGuide>,
     #[schema(value_type = String)]
     pub received_at: jiff::Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,6 +130,10 @@ pub struct TicketView {
     pub overdue: bool,
     /// Within the reminder window before the deadline (催办提醒).
     pub reminder_due: bool,
+    /// The deadline the handling department was automatically reminded of (到期提醒), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub deadline_reminder_for: Option<jiff::civil::Date>,
     #[schema(value_type = Object)]
     pub pending_extension: Option<tongban_domain::hotline::ExtensionRequest>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -222,6 +247,7 @@ async fn view(state: &AppState, actor: &Actor, ticket: &Ticket) -> Result<Ticket
         caller_name: show_caller.then(|| ticket.intake.caller_name.clone()),
         caller_phone: show_caller.then(|| ticket.intake.caller_phone.clone()),
         linked_items: ticket.intake.linked_items.clone(),
+        linked_guides: linked_guides(state, &ticket.intake.linked_items).await?,
         received_at: ticket.received_at,
         department: ticket.department.as_ref().map(ToString::to_string),
         department_name: ticket
@@ -232,6 +258,7 @@ async fn view(state: &AppState, actor: &Actor, ticket: &Ticket) -> Result<Ticket
         due_on: ticket.due_on,
         overdue: ticket.is_overdue(today),
         reminder_due,
+        deadline_reminder_for: ticket.deadline_reminder_for,
         pending_extension: ticket.pending_extension.clone(),
         return_reason: ticket.return_reason.clone(),
         reminders: ticket.reminders,
@@ -244,6 +271,117 @@ async fn view(state: &AppState, actor: &Actor, ticket: &Ticket) -> Result<Ticket
         possible_duplicates,
         events: ticket.events.clone(),
     })
+}
+
+/// The guides of the linked items, in the order given.
+pub async fn linked_guides(
+    state: &AppState,
+    codes: &[String],
+) -> Result<Vec<LinkedGuide>, ApiError> {
+    let mut guides = Vec::with_capacity(codes.len());
+    for code in codes {
+        let name = match ImplementationCode::parse(code) {
+            Ok(parsed) => state
+                .store
+                .catalog
+                .item(&parsed)
+                .await?
+                .map(|record| record.definition.name),
+            Err(_) => None,
+        };
+        guides.push(LinkedGuide {
+            code: code.clone(),
+            name: name.unwrap_or_else(|| code.clone()),
+            url: format!("/items/{code}"),
+        });
+    }
+    Ok(guides)
+}
+
+/// Checks the catalog items a ticket links to: trimmed, each given once, at most
+/// [`MAX_LINKED_ITEMS`], and every one a published item, so that the ticket page never points a
+/// caller to a guide that does not exist.
+pub async fn check_linked_items(
+    state: &AppState,
+    requested: Vec<String>,
+) -> Result<Vec<String>, ApiError> {
+    let mut codes: Vec<String> = Vec::with_capacity(requested.len());
+    for text in requested {
+        let code = text.trim();
+        if !code.is_empty() && !codes.iter().any(|known| known == code) {
+            codes.push(code.to_owned());
+        }
+    }
+    if codes.len() > MAX_LINKED_ITEMS {
+        return Err(ApiError::new(
+            ErrorCode::InvalidTicket,
+            format!("a ticket links at most {MAX_LINKED_ITEMS} catalog items"),
+        ));
+    }
+    for code in &codes {
+        let published = match ImplementationCode::parse(code) {
+            Ok(parsed) => state.store.catalog.item(&parsed).await?.is_some(),
+            Err(_) => false,
+        };
+        if !published {
+            // Item codes are at most 36 characters: a longer text is cut, not echoed whole.
+            let shown: String = code.chars().take(40).collect();
+            return Err(ApiError::new(
+                ErrorCode::UnknownLinkedItem,
+                format!("there is no published catalog item {shown:?} to link"),
+            )
+            .with_details(serde_json::json!({ "item": shown })));
+        }
+    }
+    Ok(codes)
+}
+
+/// Catalog items an operator may link to a consultation: published items whose name contains
+/// the query, then the one-sentence assistant's items for it (so that "孩子出生了要办什么" finds
+/// guides too), each once, at most `limit`.
+pub async fn search_items(
+    state: &AppState,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<LinkedGuide>, ApiError> {
+    let query = query.trim();
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found: Vec<LinkedGuide> = Vec::new();
+    let filter = tongban_store::model::ItemFilter {
+        name_contains: Some(query.chars().take(50).collect()),
+        page: tongban_store::model::PageRequest {
+            page: 1,
+            per_page: u32::try_from(limit).unwrap_or(20).clamp(1, 50),
+        },
+        ..tongban_store::model::ItemFilter::default()
+    };
+    let page = state.store.catalog.list_items(&filter).await?;
+    for item in page.items {
+        let code = item.code.to_string();
+        found.push(LinkedGuide {
+            url: format!("/items/{code}"),
+            code,
+            name: item.name,
+        });
+    }
+    let question: String = query
+        .chars()
+        .take(tongban_search::MAX_QUERY_CHARS)
+        .collect();
+    for answer in crate::services::ask::ask(state, &question, limit).answers {
+        if answer.kind != "item" || found.iter().any(|g| g.code == answer.id) {
+            continue;
+        }
+        found.push(LinkedGuide {
+            code: answer.id,
+            name: answer.name,
+            url: answer.url,
+        });
+    }
+    found.truncate(limit);
+    Ok(found)
 }
 
 /// Registers a ticket: an operator for a caller, or a citizen online for themself.
@@ -269,6 +407,7 @@ pub async fn register(
         Some(text) => Urgency::parse(text)?,
         None => Urgency::Normal,
     };
+    let linked_items = check_linked_items(state, request.linked_items).await?;
     let caller_name = if citizen {
         actor.name.clone()
     } else {
@@ -287,7 +426,7 @@ pub async fn register(
         caller_name,
         caller_phone: request.caller_phone.trim().to_owned(),
         caller_account: citizen.then(|| actor.account.to_string()),
-        linked_items: request.linked_items,
+        linked_items,
     };
     let ticket = Ticket::register(
         uuid::Uuid::now_v7(),
@@ -421,18 +560,19 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct TicketActionRequest {
     /// `dispatch`, `answer_at_intake`, `request_return`, `decide_return`, `request_extension`,
-    /// `decide_extension`, `remind`, `supervise`, `reply`, `call_back` or `merge`.
+    /// `decide_extension`, `remind`, `supervise`, `assist`, `reply`, `call_back` or `merge`.
     pub action: String,
     /// The version read (optimistic concurrency).
     pub version: u64,
-    /// dispatch: the lead department (default: the routing suggestion).
+    /// dispatch: the lead department (default: the routing suggestion); assist: the
+    /// co-handling department the opinion is from (default: the reader's).
     #[serde(default)]
     pub department: Option<String>,
     /// dispatch: co-handling departments (协办).
     #[serde(default)]
     pub co_handlers: Vec<String>,
     /// reply / answer_at_intake: the answer; request_return / request_extension: the reason;
-    /// remind / supervise / decide_return / call_back: a note.
+    /// remind / supervise / decide_return / call_back: a note; assist: the co-handler's opinion.
     #[serde(default)]
     pub text: Option<String>,
     /// decide_return / decide_extension.
@@ -568,6 +708,27 @@ pub async fn act(
             need(supervisor, "a supervisor")?;
             TicketAction::Supervise { note: text }
         }
+        "assist" => {
+            let co_handling: Vec<DepartmentKey> = handler_departments(actor)
+                .into_iter()
+                .filter(|d| ticket.co_handlers.contains(d))
+                .collect();
+            let department = match &request.department {
+                Some(text) => department_key(text)?,
+                None => co_handling
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| forbidden("a co-handling department"))?,
+            };
+            need(
+                co_handling.contains(&department),
+                "a co-handling department",
+            )?;
+            TicketAction::Assist {
+                department,
+                note: text,
+            }
+        }
         "reply" => {
             need(lead, "the handling department")?;
             TicketAction::Reply { text }
@@ -588,14 +749,25 @@ pub async fn act(
         "merge" => {
             need(dispatcher, "a dispatcher")?;
             let into = request.into.clone().unwrap_or_default();
-            let target = state.store.hotline.ticket_by_number(into.trim()).await?;
-            if target.is_none() {
+            let Some(target) = state.store.hotline.ticket_by_number(into.trim()).await? else {
                 return Err(ApiError::new(
                     ErrorCode::TicketNotFound,
                     format!("there is no ticket {into}"),
                 ));
+            };
+            // Chains of merges would hide the surviving ticket: merge into the one that survives.
+            if let Some(survivor) = &target.merged_into {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidTicket,
+                    format!(
+                        "{} is itself merged into {survivor}; merge into that one",
+                        target.number
+                    ),
+                ));
             }
-            TicketAction::MergeInto { number: into }
+            TicketAction::MergeInto {
+                number: target.number,
+            }
         }
         other => {
             return Err(ApiError::new(
