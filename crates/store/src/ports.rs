@@ -462,6 +462,22 @@ pub trait HotlineStore: Send + Sync + std::fmt::Debug {
         ticket: &tongban_domain::hotline::Ticket,
         expected_version: u64,
     ) -> Result<(), StoreError>;
+    /// [`HotlineStore::save_ticket`] with outbox messages (notifications of departments, which
+    /// the webhook dispatcher delivers) in the same transaction: both or neither.
+    async fn save_ticket_with_outbox(
+        &self,
+        ticket: &tongban_domain::hotline::Ticket,
+        expected_version: u64,
+        outbox: Vec<crate::model::OutboxMessage>,
+    ) -> Result<(), StoreError>;
+    /// Tickets still with a department (dispatched, return requested) due on or before `due_by`
+    /// and not reminded of their current deadline yet (`deadline_reminder_for`), earliest
+    /// deadline first: the reminder job's candidates.
+    async fn tickets_to_remind(
+        &self,
+        due_by: jiff::civil::Date,
+        limit: u32,
+    ) -> Result<Vec<tongban_domain::hotline::Ticket>, StoreError>;
     async fn ticket(
         &self,
         id: uuid::Uuid,
@@ -520,6 +536,19 @@ pub trait StatsStore: Send + Sync + std::fmt::Debug {
         range: tongban_domain::stats::MonthRange,
         department: Option<&tongban_domain::keys::DepartmentKey>,
     ) -> Result<Vec<(i64, i64)>, StoreError>;
+    /// Queue sums of the tickets taken in the months of `range`, per group (kept by the ticket
+    /// writes of [`HallStore`] in their transactions), with each group's histogram of waits
+    /// (none for [`crate::model::QueueGroup::Window`]).
+    async fn queue_figures(
+        &self,
+        range: tongban_domain::stats::MonthRange,
+        group: crate::model::QueueGroup,
+    ) -> Result<Vec<crate::model::QueueRow>, StoreError>;
+    /// What the catalog figures need of every published item, by code.
+    async fn item_facts(&self)
+    -> Result<Vec<tongban_domain::stats::catalog::ItemFact>, StoreError>;
+    /// Every published bundle with the published versions of its member items.
+    async fn bundle_catalog(&self) -> Result<crate::model::BundleCatalog, StoreError>;
 }
 
 /// Agents (SPEC C5): registrations, mandates and home-visit requests. A mandate is written once

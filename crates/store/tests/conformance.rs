@@ -2484,5 +2484,11 @@ mod agents;
 mod delivery;
 #[path = "conformance/feedback.rs"]
 mod feedback;
+#[path = "conformance/hotline.rs"]
+mod hotline;
+#[path = "conformance/ratings.rs"]
+mod ratings;
+#[path = "conformance/stats.rs"]
+mod stats;
 #[path = "conformance/verified.rs"]
 mod verified;

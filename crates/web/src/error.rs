@@ -53,6 +53,9 @@ pub enum ErrorCode {
     InvalidRating,
     RectificationNotFound,
     InvalidTicket,
+    /// A hotline ticket links a catalog item (办事指南) that is not published;
+    /// `details.item` names it.
+    UnknownLinkedItem,
     InvalidStatsQuery,
     /// An agent acting for an applicant without a mandate that covers the action (帮办代办);
     /// `details.reason` says why.
@@ -123,6 +126,7 @@ impl ErrorCode {
             ErrorCode::InvalidRating => ("invalid_rating", StatusCode::BAD_REQUEST),
             ErrorCode::RectificationNotFound => ("rectification_not_found", StatusCode::NOT_FOUND),
             ErrorCode::InvalidTicket => ("invalid_ticket", StatusCode::BAD_REQUEST),
+            ErrorCode::UnknownLinkedItem => ("unknown_linked_item", StatusCode::BAD_REQUEST),
             ErrorCode::InvalidStatsQuery => ("invalid_stats_query", StatusCode::BAD_REQUEST),
             ErrorCode::NoValidMandate => ("no_valid_mandate", StatusCode::FORBIDDEN),
             ErrorCode::AgentNotFound => ("agent_not_found", StatusCode::NOT_FOUND),
@@ -325,6 +329,7 @@ mod tests {
             ErrorCode::InvalidRating,
             ErrorCode::RectificationNotFound,
             ErrorCode::InvalidTicket,
+            ErrorCode::UnknownLinkedItem,
             ErrorCode::InvalidStatsQuery,
             ErrorCode::NoValidMandate,
             ErrorCode::AgentNotFound,

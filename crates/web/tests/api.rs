@@ -27,14 +27,20 @@ mod errors;
 mod feedback;
 #[path = "api/halls.rs"]
 mod halls;
+#[path = "api/hotline.rs"]
+mod hotline;
 #[path = "api/items.rs"]
 mod items;
 #[path = "api/openapi.rs"]
 mod openapi;
 #[path = "api/pages.rs"]
 mod pages;
+#[path = "api/ratings.rs"]
+mod ratings;
 #[path = "api/snapshots.rs"]
 mod snapshots;
+#[path = "api/stats.rs"]
+mod stats;
 #[path = "api/verified_documents.rs"]
 mod verified_documents;
 #[path = "api/webhooks.rs"]

@@ -20,6 +20,7 @@ use crate::services::stats::{self, Figures, FiguresQuery};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(rate_case, case_ratings))
+        .routes(routes!(rate_bundle, bundle_ratings))
         .routes(routes!(rate_visit))
         .routes(routes!(public_figures))
         .routes(routes!(list_rectifications))
@@ -70,6 +71,48 @@ pub async fn case_ratings(
     Ok(Json(
         service::ratings_of_case(&state, &actor, &number).await?,
     ))
+}
+
+/// The applicant rates a "one thing" bundle application (一件事) once every member is finished
+/// (completed or closed). One rating per application and round, like a case; the responsible
+/// office is the bundle's lead department (牵头部门), for which a bad rating opens a
+/// rectification task.
+#[utoipa::path(post, path = "/api/v1/bundle-applications/{id}/rating", tag = "feedback",
+    params(("id" = String, Path, description = "Id or number (YJS…)")),
+    request_body = RatingRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The rating (with the task it opened)", body = RatingView),
+        (status = 400, description = "Unknown level or channel, text too long", body = ErrorBody),
+        (status = 403, description = "An agent does not rate for the applicant", body = ErrorBody),
+        (status = 404, description = "No such bundle application of yours", body = ErrorBody),
+        (status = 409, description = "Already rated, rectification pending, or still in progress", body = ErrorBody),
+    ))]
+pub async fn rate_bundle(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+    body: Result<Json<RatingRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<RatingView>), ApiError> {
+    let Json(request) = body.map_err(body_error)?;
+    let view = service::rate_bundle(&state, &actor, &id, request).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The ratings of a bundle application (its applicant, or staff who may see it).
+#[utoipa::path(get, path = "/api/v1/bundle-applications/{id}/rating", tag = "feedback",
+    params(("id" = String, Path, description = "Id or number (YJS…)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "First and second rating", body = Vec<RatingView>),
+        (status = 404, description = "No such bundle application", body = ErrorBody),
+    ))]
+pub async fn bundle_ratings(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<RatingView>>, ApiError> {
+    Ok(Json(service::ratings_of_bundle(&state, &actor, &id).await?))
 }
 
 /// Rate one visit at a window (一次一评), e.g. from the hall tablet.

@@ -257,6 +257,8 @@ struct CasePage {
     viewer: Option<Viewer>,
     case: BundleCaseView,
     submitted_at: String,
+    /// The applicant sees the link to rate the application (一件事好差评) once it is finished.
+    rate_link: bool,
 }
 
 impl CasePage {
@@ -281,13 +283,14 @@ async fn case_page(
     session: PageSession,
     Path(id): Path<String>,
 ) -> Response {
-    match service::get(&state, &session.actor, &id).await {
-        Ok(case) => render(&CasePage {
+    match service::get_with_ownership(&state, &session.actor, &id).await {
+        Ok((case, own)) => render(&CasePage {
             t: lang.labels(),
             lang,
             path: here(&format!("/bundle-cases/{id}")),
             viewer: Some(Viewer::of(&session)),
             submitted_at: local_time(&case.submitted_at),
+            rate_link: own && case.state.code != "in_progress",
             case,
         }),
         Err(error) => page_error(lang, error),

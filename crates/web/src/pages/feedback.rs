@@ -1,6 +1,7 @@
-//! Rating pages (好差评): the applicant rates a decided case at `/cases/{number}/rate`; the
-//! responsible office and supervisors work through `/rectifications` (rectify, appeal, review,
-//! call back); `/ratings` publishes the figures per department, hall, window and item.
+//! Rating pages (好差评): the applicant rates a decided case at `/cases/{number}/rate` and a
+//! finished "one thing" bundle application at `/bundle-cases/{id}/rate`; the responsible office
+//! and supervisors work through `/rectifications` (rectify, appeal, review, call back);
+//! `/ratings` publishes the figures per department, hall, window and item.
 
 use std::fmt;
 
@@ -12,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use tongban_domain::cases::Actor;
-use tongban_domain::feedback::RatingLevel;
+use tongban_domain::feedback::{RatedKind, RatingLevel};
 use tongban_domain::org::Role;
 
 use super::i18n::{Labels, Lang};
@@ -29,6 +30,10 @@ use crate::services::stats::{self, FiguresQuery};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/cases/{number}/rate", get(rate_page).post(rate_submit))
+        .route(
+            "/bundle-cases/{id}/rate",
+            get(bundle_rate_page).post(bundle_rate_submit),
+        )
         .route("/rectifications", get(rectifications_page))
         .route(
             "/rectifications/{id}/act",
@@ -124,12 +129,77 @@ struct RatePage {
     path: String,
     viewer: Option<Viewer>,
     csrf: String,
+    /// Where the crumb goes back to (the case or the bundle application) and its label.
+    back: String,
+    back_label: String,
+    /// Where the form posts.
+    action: String,
+    /// "办件编号" or "一件事办件编号".
+    subject_label: String,
     number: String,
     item_name: String,
     ratings: Vec<RatingView>,
     can_rate: bool,
+    /// Why there is no form, when the applicant looks (still in progress, rectification pending).
+    note: String,
     levels: Vec<Choice>,
     notice: Option<(String, String)>,
+}
+
+impl RatePage {
+    /// The level in words, in the page's language.
+    fn level_label(&self, code: &str) -> &'static str {
+        match RatingLevel::parse(code) {
+            Ok(level) => self.lang.pick(level.label_zh(), level_en(level)),
+            Err(_) => self.lang.pick("未知", "Unknown"),
+        }
+    }
+
+    /// The channel in words (national channel list, REFERENCE §3).
+    fn channel_label(&self, code: &str) -> &'static str {
+        match code {
+            "pc" => self.lang.pick("网站", "Website"),
+            "mobile" => self.lang.pick("移动端", "Mobile"),
+            "qr_code" => self.lang.pick("二维码", "QR code"),
+            "hall_tablet" => self.lang.pick("大厅评价器", "Hall tablet"),
+            "hall_terminal" => self.lang.pick("大厅其他终端", "Hall terminal"),
+            "phone" => self.lang.pick("电话", "Phone"),
+            "sms" => self.lang.pick("短信", "SMS"),
+            _ => self.lang.pick("其他", "Other"),
+        }
+    }
+}
+
+fn levels(lang: Lang) -> Vec<Choice> {
+    RatingLevel::ALL
+        .iter()
+        .map(|level| Choice {
+            code: level.code().into(),
+            label: lang.pick(level.label_zh(), level_en(*level)).to_owned(),
+            selected: *level == RatingLevel::Satisfied,
+        })
+        .collect()
+}
+
+/// The applicant's note when no form is shown: not finished yet, or waiting for the office.
+fn rate_note(lang: Lang, own: bool, finished: bool, can_rate: bool, rated: bool) -> String {
+    if !own || can_rate {
+        return String::new();
+    }
+    let (zh, en) = if !finished {
+        (
+            "办结后即可评价。",
+            "You can rate the service once it is finished.",
+        )
+    } else if rated {
+        (
+            "感谢评价。差评整改并回访后,您可以再评价一次。",
+            "Thank you. After a bad rating is rectified and you are called back, you may rate once more.",
+        )
+    } else {
+        return String::new();
+    };
+    lang.pick(zh, en).to_owned()
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,27 +223,69 @@ async fn rate_page(
         Err(error) => return page_error(lang, error),
     };
     let own = session.actor.identifier.as_deref() == Some(case.applicant_identifier.as_str());
-    let first_bad_settled = ratings.len() == 1 && ratings[0].score <= 2;
-    let can_rate = own && (ratings.is_empty() || first_bad_settled);
-    let levels = RatingLevel::ALL
-        .iter()
-        .map(|level| Choice {
-            code: level.code().into(),
-            label: lang.pick(level.label_zh(), level_en(*level)).to_owned(),
-            selected: *level == RatingLevel::Satisfied,
-        })
-        .collect();
+    // Asked of the store, not guessed from the list: a second rating waits until the
+    // rectification of a bad first one is settled.
+    let can_rate = own
+        && match service::round_open(&state, RatedKind::Case, &case.number).await {
+            Ok(open) => open,
+            Err(error) => return page_error(lang, error),
+        };
     let page = RatePage {
         t: lang.labels(),
         lang,
         path: format!("/cases/{}/rate", case.number),
         viewer: Some(viewer(lang, &session)),
         csrf: session.csrf.clone(),
+        back: format!("/cases/{}", case.number),
+        back_label: lang.pick("返回办件", "Back to the case").to_owned(),
+        action: format!("/cases/{}/rate", case.number),
+        subject_label: lang.pick("办件编号", "Case number").to_owned(),
         number: case.number.clone(),
         item_name: case.item_name.clone(),
+        note: rate_note(lang, own, true, can_rate, !ratings.is_empty()),
         ratings,
         can_rate,
-        levels,
+        levels: levels(lang),
+        notice: notice_of(lang, query.notice.as_deref()),
+    };
+    render(&page)
+}
+
+async fn bundle_rate_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    session: PageSession,
+    Path(id): Path<String>,
+    Query(query): Query<NoticeQuery>,
+) -> Response {
+    let rating = match service::bundle_rating_page(&state, &session.actor, &id).await {
+        Ok(rating) => rating,
+        Err(error) => return page_error(lang, error),
+    };
+    let page = RatePage {
+        t: lang.labels(),
+        lang,
+        path: format!("/bundle-cases/{}/rate", rating.id),
+        viewer: Some(viewer(lang, &session)),
+        csrf: session.csrf.clone(),
+        back: format!("/bundle-cases/{}", rating.id),
+        back_label: lang
+            .pick("返回一件事办件", "Back to the application")
+            .to_owned(),
+        action: format!("/bundle-cases/{}/rate", rating.id),
+        subject_label: lang.pick("一件事办件编号", "Application number").to_owned(),
+        note: rate_note(
+            lang,
+            rating.own,
+            rating.finished,
+            rating.can_rate,
+            !rating.ratings.is_empty(),
+        ),
+        number: rating.number,
+        item_name: rating.bundle_name,
+        ratings: rating.ratings,
+        can_rate: rating.can_rate,
+        levels: levels(lang),
         notice: notice_of(lang, query.notice.as_deref()),
     };
     render(&page)
@@ -236,6 +348,36 @@ async fn rate_submit(
     }
 }
 
+async fn bundle_rate_submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    session: PageSession,
+    Path(id): Path<String>,
+    form: Result<Form<RateForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return page_error(lang, form_error());
+    };
+    if let Err(error) = auth::verify_csrf(&form.csrf, &session) {
+        return page_error(lang, error);
+    }
+    let request = RatingRequest {
+        level: form.level,
+        channel: "pc".into(),
+        text: Some(form.text),
+        anonymous: form.anonymous.is_some(),
+    };
+    match service::rate_bundle(&state, &session.actor, &id, request).await {
+        // The application's own number (YJS…), not the path as typed.
+        Ok(rating) => Redirect::to(&format!(
+            "/bundle-cases/{}/rate?notice=rated",
+            rating.subject
+        ))
+        .into_response(),
+        Err(error) => page_error(lang, error),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "rectifications.html")]
 struct RectificationsPage {
@@ -250,6 +392,34 @@ struct RectificationsPage {
     office: bool,
     supervisor: bool,
     notice: Option<(String, String)>,
+}
+
+impl RectificationsPage {
+    /// The state in words (the badge; `data-state` keeps the code).
+    fn state_label(&self, code: &str) -> &'static str {
+        match code {
+            "open" => self.lang.pick("待整改", "Open"),
+            "appealed" => self.lang.pick("申诉复核中", "Appealed"),
+            "rectified" => self.lang.pick("待回访", "Waiting for the callback"),
+            "closed" => self.lang.pick("已办结", "Closed"),
+            "voided" => self.lang.pick("申诉成立", "Voided on appeal"),
+            _ => self.lang.pick("未知", "Unknown"),
+        }
+    }
+
+    /// A step of the history in words.
+    fn event_label(&self, kind: &str) -> &'static str {
+        match kind {
+            "opened" => self.lang.pick("差评转整改", "Opened by a bad rating"),
+            "rectified" => self.lang.pick("已整改", "Rectified"),
+            "appealed" => self.lang.pick("申诉", "Appealed"),
+            "appeal_upheld" => self.lang.pick("申诉成立", "Appeal upheld"),
+            "appeal_rejected" => self.lang.pick("申诉不成立", "Appeal rejected"),
+            "called_back" => self.lang.pick("回访", "Called back"),
+            "closed" => self.lang.pick("办结", "Closed"),
+            _ => self.lang.pick("其他", "Other"),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -873,6 +873,28 @@ fn can_see(actor: &Actor, parent: &BundleCase) -> bool {
 
 /// The parent with its children's progress (by id or 办件编号); the parent catches up first.
 pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<BundleCaseView, ApiError> {
+    let parent = visible(state, actor, id).await?;
+    view(state, actor, parent).await
+}
+
+/// [`get`], and whether the actor is the applicant in person (the page invites them to rate).
+pub async fn get_with_ownership(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<(BundleCaseView, bool), ApiError> {
+    let parent = visible(state, actor, id).await?;
+    let own = actor.is_applicant(&parent.applicant);
+    Ok((view(state, actor, parent).await?, own))
+}
+
+/// The parent (by id or 办件编号) when the actor may see it, brought up to date with its
+/// children; `bundle_application_not_found` otherwise, so that nothing is learnt about it.
+pub(crate) async fn visible(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<BundleCase, ApiError> {
     let not_found = || {
         ApiError::new(
             ErrorCode::BundleApplicationNotFound,
@@ -889,8 +911,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<BundleCase
     if !can_see(actor, &parent) {
         return Err(not_found());
     }
-    let parent = advance(state, parent.id).await?.unwrap_or(parent);
-    view(state, actor, parent).await
+    Ok(advance(state, parent.id).await?.unwrap_or(parent))
 }
 
 /// The signed-in applicant's bundle applications, newest first.

@@ -1,8 +1,10 @@
-//! The feedback service (好差评, SPEC C6): rating a case or a visit, the rectification tasks bad
-//! ratings open, callbacks, appeals and reviews, and the public rating figures.
+//! The feedback service (好差评, SPEC C6): rating a case, a "one thing" bundle application or a
+//! visit, the rectification tasks bad ratings open, callbacks, appeals and reviews, and the
+//! public rating figures.
 
 use serde::{Deserialize, Serialize};
 use tongban_domain::calendar::shanghai_date;
+use tongban_domain::cases::bundle_case::{BundleCase, BundleState};
 use tongban_domain::cases::{Actor, ActorKind, Case, CaseState};
 use tongban_domain::feedback::{
     Callback, FeedbackError, RatedKind, Rating, RatingChannel, RatingLevel, Rectification,
@@ -41,7 +43,8 @@ pub struct RatingRequest {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VisitRatingRequest {
-    /// The visit's reference (a queue ticket number).
+    /// The visit's reference (a queue ticket number); the rating is keyed by hall, day and
+    /// reference, as ticket numbers start again every day.
     pub visit: String,
     pub hall: String,
     pub window: String,
@@ -242,11 +245,24 @@ pub async fn rate_visit(
         return Err(invalid("the visit reference is 1 to 64 characters"));
     }
     let window = request.window.trim();
-    if !window.starts_with(hall.as_str()) {
-        return Err(invalid("the window is not in the hall"));
+    // A window of the organisation in this hall: a prefix check let unknown windows (and the
+    // hall's own key) through, and their ratings landed on a window nobody sits at.
+    let in_hall = state
+        .lookup
+        .get()
+        .organisation
+        .windows
+        .iter()
+        .any(|w| w.key.as_str() == window && w.hall == hall);
+    if !in_hall {
+        return Err(invalid("the window is not a window of the hall"));
     }
     let (level, channel, text) = parse_input(&request.rating)?;
-    let subject = format!("{}/{visit}", hall.as_str());
+    // Queue ticket numbers start again every day in every hall (A001, A002, …), so the event is
+    // the hall, the day and the reference: keyed by hall and reference alone, tomorrow's A012
+    // could not be rated once today's was.
+    let now = state.clock.now();
+    let subject = format!("{}/{}/{visit}", hall.as_str(), shanghai_date(now));
     let prior = state
         .store
         .feedback
@@ -268,7 +284,7 @@ pub async fn rate_visit(
         hall: Some(hall.as_str().to_owned()),
         window: Some(window.to_owned()),
         item_code: None,
-        at: state.clock.now(),
+        at: now,
     };
     store_rating(state, rating).await
 }
@@ -300,6 +316,155 @@ pub async fn ratings_of_case(
         .ratings_of(RatedKind::Case, &case.number)
         .await?;
     Ok(ratings.iter().map(|r| rating_view(r, None)).collect())
+}
+
+/// Whether the subject takes another rating now: no first rating yet, or a bad first rating
+/// whose rectification is settled (the pages show the form only then).
+pub async fn round_open(
+    state: &AppState,
+    kind: RatedKind,
+    subject: &str,
+) -> Result<bool, ApiError> {
+    let prior = state.store.feedback.prior_ratings(kind, subject).await?;
+    Ok(next_round(prior).is_ok())
+}
+
+/// Whether a bundle application has been handled far enough to be rated: every member is
+/// finished (completed with every result, or closed with some refused or cancelled).
+pub(crate) fn bundle_rateable(parent: &BundleCase) -> bool {
+    parent.state != BundleState::InProgress
+}
+
+/// The department responsible for a bundle application's service: the bundle's lead department
+/// (牵头部门), which coordinates the members; the first member's when the bundle is no longer
+/// published.
+async fn lead_department(state: &AppState, parent: &BundleCase) -> Result<DepartmentKey, ApiError> {
+    if let Some(record) = state.store.catalog.bundle(&parent.bundle_code).await? {
+        return Ok(record.definition.lead_department);
+    }
+    parent
+        .children
+        .first()
+        .map(|child| child.department.clone())
+        .ok_or_else(|| ApiError::internal(&"a bundle application without members"))
+}
+
+/// What the applicant's rating page of a bundle application shows.
+#[derive(Debug, Clone)]
+pub struct BundleRatingPage {
+    pub number: String,
+    pub id: String,
+    pub bundle_name: String,
+    pub ratings: Vec<RatingView>,
+    /// The signed-in person is the applicant.
+    pub own: bool,
+    /// Every member is finished.
+    pub finished: bool,
+    /// A rating may be given now.
+    pub can_rate: bool,
+}
+
+/// The applicant rates their "one thing" bundle application (一件事一评) once every member is
+/// finished: one rating per application and round, like a case. The responsible office is the
+/// bundle's lead department; a bad rating opens its rectification task.
+pub async fn rate_bundle(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    request: RatingRequest,
+) -> Result<RatingView, ApiError> {
+    if super::agents::is_agent(actor) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "an agent does not rate on an applicant's behalf; the applicant is invited to rate",
+        ));
+    }
+    let parent = super::bundles::visible(state, actor, id).await?;
+    if !actor.is_applicant(&parent.applicant) {
+        // Staff who may see the application still may not rate it, nor learn more.
+        return Err(ApiError::new(
+            ErrorCode::BundleApplicationNotFound,
+            format!("there is no bundle application {id}"),
+        ));
+    }
+    if !bundle_rateable(&parent) {
+        return Err(FeedbackError::NotRateable(
+            "the bundle application is in progress; it can be rated once every member is finished"
+                .to_owned(),
+        )
+        .into());
+    }
+    let (level, channel, text) = parse_input(&request)?;
+    let prior = state
+        .store
+        .feedback
+        .prior_ratings(RatedKind::Bundle, &parent.number)
+        .await?;
+    let round = next_round(prior)?;
+    let department = lead_department(state, &parent).await?;
+    let hall = parent
+        .submitted_by
+        .clerk_hall()
+        .map(|h| h.as_str().to_owned());
+    let rating = Rating {
+        id: new_id(),
+        kind: RatedKind::Bundle,
+        subject: parent.number.clone(),
+        round,
+        level,
+        channel,
+        text,
+        anonymous: request.anonymous,
+        rater: actor.account.to_string(),
+        region: region_of(state, &department, hall.as_deref()),
+        department,
+        hall,
+        window: None,
+        item_code: None,
+        at: state.clock.now(),
+    };
+    store_rating(state, rating).await
+}
+
+/// The ratings of a bundle application: its applicant, or staff who may see it.
+pub async fn ratings_of_bundle(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<Vec<RatingView>, ApiError> {
+    let parent = super::bundles::visible(state, actor, id).await?;
+    let ratings = state
+        .store
+        .feedback
+        .ratings_of(RatedKind::Bundle, &parent.number)
+        .await?;
+    Ok(ratings.iter().map(|r| rating_view(r, None)).collect())
+}
+
+/// Everything the rating page of a bundle application needs, in one call.
+pub async fn bundle_rating_page(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<BundleRatingPage, ApiError> {
+    let parent = super::bundles::visible(state, actor, id).await?;
+    let ratings = state
+        .store
+        .feedback
+        .ratings_of(RatedKind::Bundle, &parent.number)
+        .await?;
+    let own = actor.is_applicant(&parent.applicant);
+    let finished = bundle_rateable(&parent);
+    let can_rate = own && finished && round_open(state, RatedKind::Bundle, &parent.number).await?;
+    Ok(BundleRatingPage {
+        number: parent.number.clone(),
+        id: parent.id.to_string(),
+        bundle_name: parent.bundle_name.clone(),
+        ratings: ratings.iter().map(|r| rating_view(r, None)).collect(),
+        own,
+        finished,
+        can_rate,
+    })
 }
 
 /// A rectification task as shown to staff.

@@ -134,6 +134,11 @@ impl TestApp {
         &self.test_store.store
     }
 
+    /// The server's address of `path`, for tests that drive the pages themselves.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     /// Moves the clock by whole days.
     pub(crate) fn advance_days(&self, days: i64) {
         self.clock.advance_seconds(days * 24 * 3600);
