@@ -104,12 +104,12 @@ impl CaseRecord {
     }
 
     /// This record after a committed write of `case` (None: the case did not change) with
-    /// `events` and `new_trips` more trips: what reading it again would return.
+    /// `events`, when the case counts `trips`: what reading it again would return.
     pub fn after_write(
         mut self,
         case: Option<tongban_domain::cases::Case>,
         events: &[tongban_domain::cases::CaseEvent],
-        new_trips: u32,
+        trips: u32,
     ) -> CaseRecord {
         if let Some(case) = case {
             self.case = case;
@@ -122,7 +122,7 @@ impl CaseRecord {
                 event: event.clone(),
             });
         }
-        self.trips = self.trips.saturating_add(new_trips);
+        self.trips = trips;
         self
     }
 }

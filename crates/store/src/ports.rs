@@ -93,12 +93,14 @@ pub trait CaseStore: Send + Sync + std::fmt::Debug {
         write: crate::model::CaseWrite,
     ) -> Result<tongban_domain::cases::Case, StoreError>;
     /// Stores a changed case if it is still at `expected_version` (else `StaleVersion`), with its
-    /// events, outbox messages, licence and log entries, all in one transaction.
+    /// events, outbox messages, licence and log entries, all in one transaction. Returns the
+    /// trips the case counts, read in that transaction (visits are linked to cases without a
+    /// new version, so a record kept from before may miss some).
     async fn save_case(
         &self,
         write: crate::model::CaseWrite,
         expected_version: u64,
-    ) -> Result<(), StoreError>;
+    ) -> Result<u32, StoreError>;
     async fn case(&self, id: uuid::Uuid)
     -> Result<Option<tongban_domain::cases::Case>, StoreError>;
     async fn case_by_number(

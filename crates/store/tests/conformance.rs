@@ -1309,7 +1309,7 @@ mod cases {
 
     /// The write of a change: its events, one outbox message each (with a `number` field to
     /// fill in), an audit entry without target and one with, and a data-access entry.
-    fn write_of(case: &Case, events: Vec<CaseEvent>) -> CaseWrite {
+    pub(super) fn write_of(case: &Case, events: Vec<CaseEvent>) -> CaseWrite {
         let at = events.first().map_or(case.submitted_at, |e| e.at);
         let outbox = events
             .iter()
@@ -1634,6 +1634,7 @@ mod cases {
             trips: 0,
         };
         let after = before.after_write(Some(decided.clone()), &[record.events[3].event.clone()], 0);
+        assert_eq!(after.trips, 0);
         assert_eq!(after.events, record.events);
         assert!(
             store
@@ -2167,7 +2168,7 @@ mod halls {
     use tongban_store::testing::{TestStore, test_time};
 
     use super::TestResult;
-    use super::cases::{ID_CARD, create, new_case};
+    use super::cases::{ID_CARD, create, new_case, write_of};
 
     const ZHANG_WEI: &str = "990102198803150031";
 
@@ -2454,6 +2455,17 @@ mod halls {
             "linking twice adds nothing"
         );
         assert_eq!(store.halls.case_trips(accepted.id).await?, 1);
+        // A write of a case answers the trips it counts now, visits linked since its last
+        // version included.
+        for (case, trips) in [(&open, 1), (&other, 0)] {
+            let mut changed = case.clone();
+            changed.version += 1;
+            let saved = store
+                .cases
+                .save_case(write_of(&changed, Vec::new()), case.version)
+                .await?;
+            assert_eq!(saved, trips, "trips of {}", case.number);
+        }
         // The case record counts the same trips, by id and by number.
         for key in [
             CaseKey::Id(accepted.id),

@@ -86,6 +86,8 @@ pub struct AppState {
     pub auth: auth::AuthState,
     /// Item versions that cases are pinned to (immutable once published).
     pub pinned_items: Arc<services::cases::PinnedItems>,
+    /// The cases this process wrote last, for the next action on them.
+    pub recent_cases: Arc<services::cases::RecentCases>,
     /// The one-sentence assistant over the published catalog; see [`assistant`].
     pub assistant: assistant::SharedAssistant,
     /// Configured rules: hotline deadlines and routing, the rectification deadline.
@@ -167,6 +169,7 @@ impl App {
                 calendar: Arc::new(calendar),
                 auth: auth::AuthState::default(),
                 pinned_items: Arc::default(),
+                recent_cases: Arc::default(),
                 assistant,
                 policies: Arc::new(Policies::defaults()?),
             },

@@ -382,8 +382,9 @@ mod case_sql {
     }
 
     /// Updates the case row if it is still at `expected_version`, and stores the write's events,
-    /// outbox messages and log entries with it; false if the row was not at that version (then
-    /// nothing is written). With [`super::CASE_WRITE_IN_ONE_STATEMENT`] all of it is one
+    /// outbox messages and log entries with it; returns the trips the case counts (its linked
+    /// visits, which change without a new version), or None if the row was not at that version
+    /// (then nothing is written). With [`super::CASE_WRITE_IN_ONE_STATEMENT`] all of it is one
     /// statement (one round trip), whose inserts read the update's result; otherwise one
     /// statement per table. A new case is written the same way (`insert_new_case`).
     async fn update_case(
@@ -391,7 +392,7 @@ mod case_sql {
         case: &Case,
         write: &CaseWrite,
         expected_version: u64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<u32>, StoreError> {
         let one_statement = super::CASE_WRITE_IN_ONE_STATEMENT;
         let updated_at = write
             .events
@@ -428,18 +429,35 @@ mod case_sql {
             .push_bind(version_i64(expected_version));
         if !one_statement {
             if query.build().execute(&mut *conn).await?.rows_affected() == 0 {
-                return Ok(false);
+                return Ok(None);
             }
             insert_events(conn, case.id, case.version, &write.events).await?;
             insert_rows(conn, OUTBOX_COLUMNS, &write.outbox, push_outbox_rows).await?;
             insert_logs(conn, &write.audit, &write.access).await?;
-            return Ok(true);
+            let trips: i64 = sqlx::query_scalar(TRIPS_OF_CASE)
+                .bind(case.id)
+                .fetch_one(&mut *conn)
+                .await?;
+            return trips_count(trips).map(Some);
         }
         query.push(" RETURNING id)");
         push_dependent_rows(&mut query, case, write);
-        query.push(" SELECT COUNT(*) FROM u");
-        let updated: i64 = query.build_query_scalar().fetch_one(&mut *conn).await?;
-        Ok(updated > 0)
+        query
+            .push(" SELECT (SELECT COUNT(*) FROM u) AS updated, (SELECT COUNT(*) FROM case_visits WHERE case_id = ")
+            .push_bind(case.id)
+            .push(") AS trips");
+        let (updated, trips): (i64, i64) = query.build_query_as().fetch_one(&mut *conn).await?;
+        if updated == 0 {
+            return Ok(None);
+        }
+        trips_count(trips).map(Some)
+    }
+
+    /// The trips a case counts: its linked visits.
+    const TRIPS_OF_CASE: &str = "SELECT COUNT(*) FROM case_visits WHERE case_id = $1";
+
+    fn trips_count(count: i64) -> Result<u32, StoreError> {
+        u32::try_from(count).map_err(StoreError::corrupt)
     }
 
     /// After `WITH u AS (… RETURNING id)`: the write's events, outbox messages and log entries
@@ -677,14 +695,15 @@ mod case_sql {
             &self,
             write: CaseWrite,
             expected_version: u64,
-        ) -> Result<(), StoreError> {
+        ) -> Result<u32, StoreError> {
             let Some(case) = write.case.clone() else {
                 return Err(StoreError::corrupt("save_case needs a case"));
             };
             self.write_case_repeatable(case.id, move |conn| {
                 let (case, write) = (case.clone(), write.clone());
                 Box::pin(async move {
-                    if !update_case(conn, &case, &write, expected_version).await? {
+                    let Some(trips) = update_case(conn, &case, &write, expected_version).await?
+                    else {
                         let actual: Option<i64> =
                             sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
                                 .bind(case.id)
@@ -699,7 +718,7 @@ mod case_sql {
                                 actual: u64::try_from(actual).unwrap_or(0),
                             },
                         });
-                    }
+                    };
                     // The countersigning departments follow from the pinned workflow and the
                     // lead department; only a transfer changes the latter.
                     let transferred = write
@@ -710,7 +729,8 @@ mod case_sql {
                         write_co_departments(conn, &case, false).await?;
                     }
                     write_shipment(conn, &case).await?;
-                    insert_documents(conn, &write).await
+                    insert_documents(conn, &write).await?;
+                    Ok(trips)
                 })
             })
             .await

@@ -63,7 +63,7 @@ async fn save(
         revoked,
         ..CaseWrite::default()
     };
-    store.cases.save_case(write, expected).await
+    store.cases.save_case(write, expected).await.map(|_| ())
 }
 
 async fn stored(

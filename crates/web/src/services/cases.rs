@@ -744,14 +744,9 @@ async fn open(
     let case = state.store.cases.create_case(write).await?;
     // Taken at a window: the applicant's visit today counts as a trip of this case.
     let trips = super::halls::link_window_case(state, actor, &case).await?;
-    view(
-        state,
-        actor,
-        CaseRecord::new_case(case, &events, trips),
-        None,
-        false,
-    )
-    .await
+    let record = CaseRecord::new_case(case, &events, trips);
+    state.recent_cases.keep(&record);
+    view(state, actor, record, None, false).await
 }
 
 /// The questions that apply to these answers (their own condition holds) but were not answered.
@@ -1159,6 +1154,53 @@ async fn load(state: &AppState, actor: &Actor, id: &str) -> Result<(CaseRecord, 
     }
 }
 
+/// The cases this process wrote last, as their writes left them, so that the next action on
+/// one starts without reading the case and its whole history again (that read was a third of
+/// an action's cost on PostgreSQL). A record is used only for an action on the very version it
+/// holds, and the write that follows is conditional on the stored case still being at that
+/// version: a case changed meanwhile by another path or another server process makes the
+/// write fail as stale, as it would have anyway, and the record is forgotten. Visits are linked
+/// to cases without a new version, so the write answers the trips counted then (`save_case`).
+/// Closed cases are not kept.
+#[derive(Debug, Default)]
+pub struct RecentCases {
+    records: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Arc<CaseRecord>>>,
+}
+
+/// Enough for the cases in hand at once on a busy server; past it the list starts again.
+const RECENT_CASES_KEPT: usize = 4096;
+
+impl RecentCases {
+    /// The record of case `id` if this process kept it at `version`.
+    fn at_version(&self, id: uuid::Uuid, version: u64) -> Option<CaseRecord> {
+        let records = self.records.lock().ok()?;
+        let record = records.get(&id)?;
+        (record.case.version == version).then(|| CaseRecord::clone(record))
+    }
+
+    /// Keeps `record`, just written (or forgets its case once closed).
+    fn keep(&self, record: &CaseRecord) {
+        let Ok(mut records) = self.records.lock() else {
+            return;
+        };
+        let id = record.case.id;
+        if record.case.closed_at.is_some() {
+            records.remove(&id);
+            return;
+        }
+        if records.len() >= RECENT_CASES_KEPT && !records.contains_key(&id) {
+            records.clear();
+        }
+        records.insert(id, Arc::new(record.clone()));
+    }
+
+    fn forget(&self, id: uuid::Uuid) {
+        if let Ok(mut records) = self.records.lock() {
+            records.remove(&id);
+        }
+    }
+}
+
 /// Published item versions that cases are pinned to, kept in memory: a published version never
 /// changes (editing writes a new version), and every action that looks at the item's rules
 /// would otherwise read and decode the same definition again.
@@ -1398,8 +1440,17 @@ pub async fn act(
     id: &str,
     request: ActionRequest,
 ) -> Result<CaseView, ApiError> {
-    // An agent comes back carrying whom they act for, after the mandate check.
-    let (record, acting) = load(state, signed_in, id).await?;
+    // The case as this process's last write of it left it, if the action is on that version;
+    // else read. An agent comes back carrying whom they act for, after the mandate check.
+    let kept = uuid::Uuid::parse_str(id)
+        .ok()
+        .and_then(|uuid| state.recent_cases.at_version(uuid, request.version))
+        .filter(|record| can_see(signed_in, &record.case));
+    let was_kept = kept.is_some();
+    let (record, acting) = match kept {
+        Some(record) => (record, signed_in.clone()),
+        None => load(state, signed_in, id).await?,
+    };
     let mut case = record.case.clone();
     let actor = &acting;
     if request.version != case.version {
@@ -1519,7 +1570,13 @@ pub async fn act(
     }
     let outcome = apply(&case, &command, &context)?;
     if outcome.case.version == case.version {
-        // Nothing changed (a carrier's report recorded before): nothing to store.
+        // Nothing changed (a carrier's report recorded before): nothing to store. A kept
+        // record may miss trips linked since; the answer shows the stored case.
+        let record = if was_kept {
+            load(state, signed_in, id).await?.0
+        } else {
+            record
+        };
         return view(state, actor, record, None, false).await;
     }
     let documents = match &checked_item {
@@ -1541,7 +1598,14 @@ pub async fn act(
         documents,
         revoked,
     };
-    state.store.cases.save_case(write, expected_version).await?;
+    let trips = match state.store.cases.save_case(write, expected_version).await {
+        Ok(trips) => trips,
+        Err(error) => {
+            // Stale or gone: what this process kept of the case is of no use any more.
+            state.recent_cases.forget(case.id);
+            return Err(error.into());
+        }
+    };
     if outcome.case.parent.is_some() {
         super::bundles::after_child_changed(state, &outcome.case).await;
     }
@@ -1550,7 +1614,8 @@ pub async fn act(
     } else {
         0
     };
-    let record = record.after_write(Some(outcome.case), &events, new_trips);
+    let record = record.after_write(Some(outcome.case), &events, trips + new_trips);
+    state.recent_cases.keep(&record);
     view(state, actor, record, licence, false).await
 }
 

@@ -290,7 +290,7 @@ async fn record_on(
                 revoked: Vec::new(),
             };
             match state.store.cases.save_case(write, case.version).await {
-                Ok(()) => {}
+                Ok(_) => {}
                 Err(StoreError::StaleVersion { .. }) => continue,
                 Err(error) => return Err(error.into()),
             }

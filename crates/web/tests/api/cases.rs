@@ -2148,6 +2148,66 @@ async fn concurrent_actions_on_one_version_let_exactly_one_through() -> TestResu
     Ok(())
 }
 
+/// Each server process keeps the cases it wrote last and acts on one from there when the
+/// action is on that version. A second process on the same database changes the case: this
+/// one refuses an action on the version before as stale and changes nothing, and the next
+/// action, on the version now stored, starts from the stored case.
+#[tokio::test]
+async fn a_case_changed_by_another_process_is_not_acted_on_from_what_this_one_kept() -> TestResult {
+    let app = TestApp::start().await?;
+    let accepted = accepted_birth_case(&app).await;
+    let id = id_of(&accepted);
+    let other = App::new(app.store().clone(), app.clock.clone()).await?;
+    let approver = tongban_web::auth::actor_of(
+        app.store()
+            .accounts
+            .find_account(&tongban_domain::keys::AccountName::parse("approver")?)
+            .await?
+            .ok_or("no approver")?
+            .profile,
+    );
+    app.clock.advance_seconds(60);
+    let request = serde_json::from_value(json!({
+        "version": accepted["version"], "action": "approve", "opinion": "另一进程审核"
+    }))?;
+    let elsewhere = tongban_web::services::cases::act(other.state(), &approver, &id, request)
+        .await
+        .map_err(|error| format!("{error:?}"))?;
+    assert_eq!(
+        Some(elsewhere.version),
+        accepted["version"].as_u64().map(|v| v + 1)
+    );
+
+    app.try_act("approver", &accepted, json!({ "action": "approve" }))
+        .await
+        .expect_error(
+            409,
+            "stale_version",
+            "an action on the version before the other's",
+        );
+    let stored = app.case("approver", &id).await;
+    assert_eq!(stored["version"].as_u64(), Some(elsewhere.version));
+    assert_eq!(
+        events_of(&stored),
+        events_of(&serde_json::to_value(&elsewhere)?)
+    );
+    assert_eq!(app.outbox_of(&id).await.len(), events_of(&stored).len());
+
+    let decided_step = app
+        .act("approver", &stored, json!({ "action": "approve" }))
+        .await;
+    assert_eq!(
+        events_of(&decided_step)
+            .iter()
+            .filter(|kind| kind.as_str() == "step_passed")
+            .count(),
+        2,
+        "the other process's approval and this one: {decided_step}"
+    );
+    assert_eq!(step_of(&decided_step), "decide");
+    Ok(())
+}
+
 #[tokio::test]
 async fn concurrent_applications_get_consecutive_numbers() -> TestResult {
     let app = Arc::new(TestApp::start().await?);

@@ -369,7 +369,8 @@ async fn bad_ticket_requests_are_refused_with_their_codes_and_change_nothing() -
 }
 
 #[tokio::test]
-async fn a_case_accepted_at_the_window_for_the_ticket_applicant_counts_one_trip() -> TestResult {
+async fn a_case_accepted_at_the_window_for_the_ticket_applicant_counts_one_trip_and_a_later_visit_another()
+-> TestResult {
     let hall = Hall::start().await?;
     let clerk = hall.token("clerk").await;
     let ticket = hall.take("police", "normal", Some(WANG_FANG)).await;
@@ -433,6 +434,25 @@ async fn a_case_accepted_at_the_window_for_the_ticket_applicant_counts_one_trip(
         accepted["trips"], 1,
         "accepting in the same visit is not another trip"
     );
+    // The next day the applicant comes back (a ticket with her ID number: another visit, which
+    // counts for her open cases). The approver's action answers with both trips, though this
+    // server kept the case from before the visit.
+    hall.clock.advance_seconds(24 * 3600);
+    hall.take("police", "normal", Some(WANG_FANG)).await;
+    let approver = hall.token("approver").await;
+    let approved = hall
+        .expect(
+            200,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(&approver),
+            Some(json!({ "action": "approve", "version": accepted["version"] })),
+        )
+        .await;
+    assert_eq!(
+        approved["trips"], 2,
+        "the second visit is the case's second trip"
+    );
     let trips = hall
         .expect(
             200,
@@ -443,8 +463,8 @@ async fn a_case_accepted_at_the_window_for_the_ticket_applicant_counts_one_trip(
         )
         .await;
     assert_eq!(trips["promised"].as_u64(), Some(1));
-    assert_eq!(trips["distribution"], json!([[1, 1]]));
-    assert_eq!(trips["kept_share"], 1.0);
+    assert_eq!(trips["distribution"], json!([[2, 1]]));
+    assert_eq!(trips["kept_share"], 0.0);
     Ok(())
 }
 
