@@ -160,6 +160,7 @@ impl App {
         let calendar = tongban_domain::calendar::Calendar::official().map_err(|e| {
             StoreError::Corrupt(format!("the official calendar data is broken: {e}"))
         })?;
+        let recent_cases = Arc::new(services::cases::RecentCases::for_engine(store.engine));
         Ok(App {
             state: AppState {
                 store,
@@ -169,7 +170,7 @@ impl App {
                 calendar: Arc::new(calendar),
                 auth: auth::AuthState::default(),
                 pinned_items: Arc::default(),
-                recent_cases: Arc::default(),
+                recent_cases,
                 assistant,
                 policies: Arc::new(Policies::defaults()?),
             },

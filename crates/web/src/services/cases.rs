@@ -1162,8 +1162,13 @@ async fn load(state: &AppState, actor: &Actor, id: &str) -> Result<(CaseRecord, 
 /// write fail as stale, as it would have anyway, and the record is forgotten. Visits are linked
 /// to cases without a new version, so the write answers the trips counted then (`save_case`).
 /// Closed cases are not kept.
+///
+/// Only on PostgreSQL, where the read is a round trip to the server and its CPU: on SQLite a
+/// read is a call into the process's own page cache, and keeping records measured slower
+/// there (`tongban bench lifecycle`: 386 against 276 cases/s; docs/benchmarks.md).
 #[derive(Debug, Default)]
 pub struct RecentCases {
+    enabled: bool,
     records: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Arc<CaseRecord>>>,
 }
 
@@ -1171,8 +1176,19 @@ pub struct RecentCases {
 const RECENT_CASES_KEPT: usize = 4096;
 
 impl RecentCases {
+    /// Keeping records on `engine` (PostgreSQL), or not at all.
+    pub fn for_engine(engine: tongban_store::Engine) -> RecentCases {
+        RecentCases {
+            enabled: engine == tongban_store::Engine::Postgres,
+            records: std::sync::Mutex::default(),
+        }
+    }
+
     /// The record of case `id` if this process kept it at `version`.
     fn at_version(&self, id: uuid::Uuid, version: u64) -> Option<CaseRecord> {
+        if !self.enabled {
+            return None;
+        }
         let records = self.records.lock().ok()?;
         let record = records.get(&id)?;
         (record.case.version == version).then(|| CaseRecord::clone(record))
@@ -1180,6 +1196,9 @@ impl RecentCases {
 
     /// Keeps `record`, just written (or forgets its case once closed).
     fn keep(&self, record: &CaseRecord) {
+        if !self.enabled {
+            return;
+        }
         let Ok(mut records) = self.records.lock() else {
             return;
         };
