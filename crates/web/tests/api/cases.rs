@@ -17,7 +17,7 @@ use tongban_domain::ids::{CreditCode, LicenceId};
 use tongban_store::Store;
 use tongban_store::model::OutboxMessage;
 use tongban_store::testing::{TestStore, test_time};
-use tongban_web::App;
+use tongban_web::{App, AppState};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -55,6 +55,8 @@ pub(crate) struct TestApp {
     base: String,
     client: reqwest::Client,
     pub(crate) clock: Arc<FixedClock>,
+    /// The server's state, for jobs a test runs itself (the reminder job, the outbox).
+    pub(crate) state: AppState,
     server: JoinHandle<()>,
     test_store: TestStore,
     /// Signed-in sessions: account → (token, when it was issued).
@@ -76,6 +78,11 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
+    /// Status code and body.
+    pub(crate) fn parts(self) -> (u16, Value) {
+        (self.status.as_u16(), self.body)
+    }
+
     /// Expects `status` and returns the body.
     pub(crate) fn expect(self, status: u16, what: &str) -> Value {
         assert_eq!(self.status.as_u16(), status, "{what}: {}", self.text);
@@ -108,6 +115,7 @@ impl TestApp {
         tongban_web::auth::create_demo_accounts(&test_store.store, test_time()).await?;
         let clock = Arc::new(FixedClock::at(test_time()));
         let app = App::new(test_store.store.clone(), clock.clone()).await?;
+        let state = app.state().clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let service = app
@@ -124,6 +132,7 @@ impl TestApp {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
             clock,
+            state,
             server,
             test_store,
             tokens: Mutex::new(HashMap::new()),
@@ -135,6 +144,10 @@ impl TestApp {
     }
 
     /// The server's address of `path`, for tests that drive the pages themselves.
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -5,39 +5,34 @@
 //!
 //! Every refused call is checked to change nothing: the ticket reads back exactly as before.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
-use jiff::Timestamp;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio::task::JoinHandle;
-use tongban_domain::clock::{Clock, FixedClock};
+use tongban_domain::clock::Clock;
 use tongban_domain::hotline::DeadlinePolicy;
 use tongban_store::model::{NewSubscription, OutboxMessage, WebhookSecret};
-use tongban_store::testing::{TestStore, test_time};
+use tongban_store::testing::test_time;
 use tongban_web::reminders::{self, ReminderReport};
-use tongban_web::{App, AppState, Policies};
+use tongban_web::{AppState, Policies};
 
+use crate::cases::TestApp;
 use crate::support::{BIRTH_CERTIFICATE, TestResult, assert_error_shape};
 
 const PASSWORD: &str = "tongban-demo";
 
-/// A running server with the demo accounts and a clock the test moves.
+/// The API test server (`cases::TestApp`) with the hotline's helpers; replies as status and
+/// JSON body (`Null` when the body is not JSON).
 struct HotlineApp {
-    base: String,
-    client: reqwest::Client,
-    clock: Arc<FixedClock>,
-    state: AppState,
-    server: JoinHandle<()>,
-    tokens: Mutex<HashMap<String, (String, Timestamp)>>,
-    _store: TestStore,
+    app: TestApp,
 }
 
-impl Drop for HotlineApp {
-    fn drop(&mut self) {
-        self.server.abort();
+impl std::ops::Deref for HotlineApp {
+    type Target = TestApp;
+
+    fn deref(&self) -> &TestApp {
+        &self.app
     }
 }
 
@@ -46,100 +41,17 @@ type Reply = (u16, Value);
 
 impl HotlineApp {
     async fn start() -> Result<HotlineApp, Box<dyn std::error::Error>> {
-        let test_store = TestStore::with_demo().await?;
-        tongban_web::auth::create_demo_accounts(&test_store.store, test_time()).await?;
-        let clock = Arc::new(FixedClock::at(test_time()));
-        let app = App::new(test_store.store.clone(), clock.clone()).await?;
-        let state = app.state().clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
-        let service = app
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let server = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, service).await {
-                eprintln!("the test server stopped: {error}");
-            }
-        });
         Ok(HotlineApp {
-            base: format!("http://{address}"),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()?,
-            clock,
-            state,
-            server,
-            tokens: Mutex::new(HashMap::new()),
-            _store: test_store,
+            app: TestApp::start().await?,
         })
     }
 
-    fn advance_days(&self, days: i64) {
-        self.clock.advance_seconds(days * 24 * 3600);
-    }
-
-    /// A bearer token of the account, signing in again once the clock has moved on.
-    async fn token(&self, account: &str) -> String {
-        let now = self.clock.now();
-        if let Some((token, issued)) = self
-            .tokens
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(account)
-            && now.duration_since(*issued).as_hours() < 11
-        {
-            return token.clone();
-        }
-        let (status, body) = self
-            .send(
-                Method::POST,
-                "/api/v1/auth/login",
-                None,
-                Some(json!({ "account": account, "password": PASSWORD })),
-            )
-            .await;
-        assert_eq!(status, 200, "sign in as {account}: {body}");
-        let token = body["token"].as_str().unwrap_or_default().to_owned();
-        self.tokens
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(account.to_owned(), (token.clone(), now));
-        token
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<String>,
-        body: Option<Value>,
-    ) -> Reply {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("{method} {path}: {error}"));
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
     async fn get(&self, account: &str, path: &str) -> Reply {
-        let token = self.token(account).await;
-        self.send(Method::GET, path, Some(token), None).await
+        self.app.get(account, path).await.parts()
     }
 
     async fn post(&self, account: &str, path: &str, body: Value) -> Reply {
-        let token = self.token(account).await;
-        self.send(Method::POST, path, Some(token), Some(body)).await
+        self.app.post(account, path, body).await.parts()
     }
 
     /// Registers a ticket as the operator; returns its number.
@@ -242,9 +154,7 @@ impl HotlineApp {
         cookie: Option<&str>,
         form: Option<String>,
     ) -> reqwest::Response {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base));
+        let mut request = self.client().request(method.clone(), self.url(path));
         if let Some(cookie) = cookie {
             request = request.header(COOKIE, cookie);
         }
