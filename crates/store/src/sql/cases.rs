@@ -454,9 +454,9 @@ mod case_sql {
     }
 
     /// The trips a case counts: its linked visits.
-    const TRIPS_OF_CASE: &str = "SELECT COUNT(*) FROM case_visits WHERE case_id = $1";
+    pub(super) const TRIPS_OF_CASE: &str = "SELECT COUNT(*) FROM case_visits WHERE case_id = $1";
 
-    fn trips_count(count: i64) -> Result<u32, StoreError> {
+    pub(super) fn trips_count(count: i64) -> Result<u32, StoreError> {
         u32::try_from(count).map_err(StoreError::corrupt)
     }
 

@@ -610,12 +610,11 @@ mod hall_sql {
         }
 
         async fn case_trips(&self, case_id: uuid::Uuid) -> Result<u32, StoreError> {
-            let count: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM case_visits WHERE case_id = $1")
-                    .bind(case_id)
-                    .fetch_one(&self.read)
-                    .await?;
-            u32::try_from(count).map_err(StoreError::corrupt)
+            let count: i64 = sqlx::query_scalar(super::case_sql::TRIPS_OF_CASE)
+                .bind(case_id)
+                .fetch_one(&self.read)
+                .await?;
+            super::case_sql::trips_count(count)
         }
 
         async fn trip_counts(

@@ -1166,10 +1166,10 @@ async fn load(state: &AppState, actor: &Actor, id: &str) -> Result<(CaseRecord, 
 /// Only on PostgreSQL, where the read is a round trip to the server and its CPU: on SQLite a
 /// read is a call into the process's own page cache, and keeping records measured slower
 /// there (`tongban bench lifecycle`: 386 against 276 cases/s; docs/benchmarks.md).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RecentCases {
     enabled: bool,
-    records: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Arc<CaseRecord>>>,
+    records: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, CaseRecord>>,
 }
 
 /// Enough for the cases in hand at once on a busy server; past it the list starts again.
@@ -1191,7 +1191,7 @@ impl RecentCases {
         }
         let records = self.records.lock().ok()?;
         let record = records.get(&id)?;
-        (record.case.version == version).then(|| CaseRecord::clone(record))
+        (record.case.version == version).then(|| record.clone())
     }
 
     /// Keeps `record`, just written (or forgets its case once closed).
@@ -1210,7 +1210,7 @@ impl RecentCases {
         if records.len() >= RECENT_CASES_KEPT && !records.contains_key(&id) {
             records.clear();
         }
-        records.insert(id, Arc::new(record.clone()));
+        records.insert(id, record.clone());
     }
 
     fn forget(&self, id: uuid::Uuid) {
